@@ -1,0 +1,49 @@
+"""Users and API keys. Keys are shown once; only their SHA-256 hash is stored."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from .config import LOCAL_USER
+from .domain import ApiKey, User
+from .errors import NotFound, Unauthorized
+from .store.base import Store
+
+KEY_PREFIX = "ml_"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(self, store: Store):
+        self.store = store
+
+    async def ensure_local_user(self) -> User:
+        user = await self.store.get_user(LOCAL_USER)
+        return user or await self.store.create_user(LOCAL_USER, is_admin=True,
+                                                    user_id=LOCAL_USER)
+
+    async def create_user(self, name: str, *, is_admin: bool = False) -> User:
+        return await self.store.create_user(name, is_admin=is_admin)
+
+    async def user(self, name_or_id: str) -> User:
+        user = (await self.store.get_user_by_name(name_or_id)
+                or await self.store.get_user(name_or_id))
+        if user is None:
+            raise NotFound(f"user {name_or_id} not found")
+        return user
+
+    async def create_key(self, user_id: str, name: str = "default") -> tuple[ApiKey, str]:
+        """The stored key record and the secret, which is never shown again."""
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        record = await self.store.add_api_key(user_id, name=name, prefix=secret[:10],
+                                              key_hash=hash_key(secret))
+        return record, secret
+
+    async def authenticate(self, secret: str) -> User:
+        found = await self.store.user_for_key_hash(hash_key(secret))
+        if found is None:
+            raise Unauthorized("invalid or revoked API key")
+        return found[0]

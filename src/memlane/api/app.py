@@ -1,0 +1,35 @@
+"""The FastAPI application, built per settings by `create_app`."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..config import Settings, load_settings
+from ..engine import Engine
+from . import errors
+from .limits import BodyLimit
+from .routes import entities, health, memories, search
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    engine = engine or Engine.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await engine.start()
+        try:
+            yield
+        finally:
+            await engine.stop()
+
+    app = FastAPI(title="memlane", version=__version__, lifespan=lifespan,
+                  description="A local-first memory server: remember, search, answer.")
+    app.state.engine = engine
+    errors.install(app)
+    for module in (health, memories, search, entities):
+        app.include_router(module.router, prefix="/api")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

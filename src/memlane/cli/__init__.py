@@ -1,0 +1,23 @@
+"""The `memlane` command: `serve`, client commands that talk to a running server, and
+local admin commands (`users`, `keys`) that act on the data directory."""
+from __future__ import annotations
+
+import click
+
+from .admin import keys, users
+from .client import add, delete, export, get, import_, list_, search
+from .serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="memlane")
+def cli() -> None:
+    """memlane: a local-first memory server."""
+
+
+for command in (serve, add, search, list_, get, delete, import_, export, users, keys):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(auto_envvar_prefix="MEMLANE")

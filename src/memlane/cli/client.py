@@ -1,0 +1,148 @@
+"""Client commands: they talk to a running server, like the docker or ollama CLIs."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from ..domain import MemoryType
+from .files import records_from_paths
+from .http import api_from, key_option, url_option
+
+TYPES = click.Choice([t.value for t in MemoryType])
+
+
+def _json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print raw JSON.")(f)
+
+
+def _show(memory: dict) -> str:
+    when = memory.get("occurred_at") or memory["created_at"]
+    return f"{memory['id']}  [{memory['type']}] {when[:19]}  {memory['text']}"
+
+
+@click.command()
+@click.argument("text")
+@click.option("--type", "type_", type=TYPES, default="semantic", show_default=True)
+@click.option("--metadata", help="JSON object.")
+@click.option("--occurred-at", help="When it happened (ISO 8601).")
+@click.option("--id", "client_id", help="Idempotency key.")
+@url_option
+@key_option
+@_json_option
+def add(text, type_, metadata, occurred_at, client_id, url, key, as_json):
+    """Remember TEXT."""
+    body = {"text": text, "type": type_, "client_id": client_id, "occurred_at": occurred_at,
+            "metadata": json.loads(metadata) if metadata else {}}
+    memory = api_from(url, key).call("POST", "/api/memories",
+                                     json={k: v for k, v in body.items() if v is not None})
+    click.echo(json.dumps(memory, indent=2) if as_json else memory["id"])
+
+
+@click.command()
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True)
+@click.option("--type", "types", type=TYPES, multiple=True)
+@url_option
+@key_option
+@_json_option
+def search(query, limit, types, url, key, as_json):
+    """Search memories for QUERY."""
+    body = {"query": query, "limit": limit, "types": list(types) or None}
+    out = api_from(url, key).call("POST", "/api/search", json=body)
+    if as_json:
+        return click.echo(json.dumps(out, indent=2))
+    for r in out["results"]:
+        why = ",".join(r["reasons"].get("strategies", []))
+        click.echo(f"{r['score']:.3f}  {_show(r['memory'])}  ({why})")
+    if not out["results"]:
+        click.echo("no memories matched", err=True)
+
+
+@click.command("list")
+@click.option("--type", "types", type=TYPES, multiple=True)
+@click.option("--entity")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--offset", default=0)
+@url_option
+@key_option
+@_json_option
+def list_(types, entity, limit, offset, url, key, as_json):
+    """List memories, newest first."""
+    params = {"type": list(types), "entity": entity, "limit": limit, "offset": offset}
+    out = api_from(url, key).call("GET", "/api/memories",
+                                  params={k: v for k, v in params.items() if v})
+    if as_json:
+        return click.echo(json.dumps(out, indent=2))
+    for m in out["memories"]:
+        click.echo(_show(m))
+    click.echo(f"{len(out['memories'])} of {out['total']}", err=True)
+
+
+@click.command()
+@click.argument("memory_id")
+@url_option
+@key_option
+def get(memory_id, url, key):
+    """Show one memory as JSON."""
+    click.echo(json.dumps(api_from(url, key).call("GET", f"/api/memories/{memory_id}"),
+                          indent=2))
+
+
+@click.command()
+@click.argument("memory_id", required=False)
+@click.option("--all", "everything", is_flag=True, help="Delete every memory.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@url_option
+@key_option
+def delete(memory_id, everything, yes, url, key):
+    """Forget MEMORY_ID, or everything with --all."""
+    api = api_from(url, key)
+    if everything:
+        if not yes:
+            click.confirm("Delete ALL your memories?", abort=True)
+        out = api.call("DELETE", "/api/memories", params={"confirm": "true"})
+        return click.echo(f"deleted {out['deleted']}")
+    if not memory_id:
+        raise click.UsageError("give a MEMORY_ID or --all")
+    api.call("DELETE", f"/api/memories/{memory_id}")
+    click.echo(f"deleted {memory_id}")
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--batch", default=100, show_default=True, help="Records per request.")
+@url_option
+@key_option
+def import_(paths, batch, url, key):
+    """Import JSONL exports, text and markdown files, or folders of them."""
+    api = api_from(url, key)
+    records = list(records_from_paths(paths))
+    totals = {"imported": 0, "existing": 0, "errors": 0}
+    with tqdm(total=len(records), unit="memory", file=sys.stderr) as bar:
+        for i in range(0, len(records), batch):
+            part = records[i:i + batch]
+            body = "\n".join(json.dumps(r) for r in part)
+            out = api.call("POST", "/api/memories/import", content=body.encode(),
+                           headers={"Content-Type": "application/x-ndjson"})
+            for err in out["errors"]:
+                click.echo(f"record {i + err['record'] + 1}: {err['error']}", err=True)
+            totals["imported"] += out["imported"]
+            totals["existing"] += out["existing"]
+            totals["errors"] += len(out["errors"])
+            bar.update(len(part))
+    click.echo(json.dumps(totals))
+
+
+@click.command()
+@click.option("-o", "--output", type=click.File("w"), default="-", help="File [stdout].")
+@url_option
+@key_option
+def export(output, url, key):
+    """Export every memory as JSON lines."""
+    for line in api_from(url, key).stream_lines("/api/memories/export"):
+        if line:
+            output.write(line + "\n")

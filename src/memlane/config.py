@@ -1,0 +1,109 @@
+"""Settings: one pydantic-settings class, built per app by `load_settings` (no globals).
+
+Every value comes from a `MEMLANE_*` environment variable, an optional TOML file named by
+`MEMLANE_CONFIG_FILE`, or its default, in that order of precedence after explicit overrides.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_USER = "local"
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("memlane", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEMLANE_", extra="ignore")
+
+    # where and how to serve
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8420
+    auth_enabled: bool = False  # multi-user mode: every request needs a bearer API key
+    log_level: str = "info"
+
+    # seams, chosen by registry name
+    store: str = "sqlite"
+    embedder: str = "minilm"
+    nlp: str = "spacy"
+    model_threads: int = 2
+
+    # limits (bad input is refused with 413 / 422)
+    max_body_bytes: int = 2_000_000
+    max_text_chars: int = 50_000
+    max_batch: int = 500
+    max_search_limit: int = 100
+    max_page_size: int = 500
+
+    # ingest
+    chunk_chars: int = 800
+    chunk_overlap_chars: int = 150
+    embed_batch_size: int = 64
+    embed_cache_size: int = 2048
+    default_importance: float = 0.5
+    default_confidence: float = 1.0
+
+    # retrieval and ranking (SPEC B defaults)
+    weight_keyword: float = 0.35
+    weight_vector: float = 0.25
+    weight_reliability: float = 0.20
+    weight_recency: float = 0.15
+    weight_frequency: float = 0.05
+    weight_entity: float = 0.15
+    adaptive_weights: bool = True
+    recency_half_life_days: float = 30.0
+    relevance_threshold: float = 0.25  # minimum cosine for a hit found by meaning alone
+    strategy_limit: int = 50
+    strategy_timeout_s: float = 5.0
+    profile_limit: int = 10
+    recent_limit: int = 10
+
+    @model_validator(mode="after")
+    def _refuse_open_bind_without_auth(self) -> Settings:
+        if not self.auth_enabled and not is_loopback(self.host):
+            raise ValueError(
+                f"refusing to serve on {self.host} without auth: set MEMLANE_AUTH_ENABLED=true "
+                "(multi-user mode with API keys) or bind to 127.0.0.1")
+        return self
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "memlane.db"
+
+    @property
+    def ranking_weights(self) -> dict[str, float]:
+        return {"keyword": self.weight_keyword, "vector": self.weight_vector,
+                "reliability": self.weight_reliability, "recency": self.weight_recency,
+                "frequency": self.weight_frequency, "entity": self.weight_entity}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from overrides > environment > MEMLANE_CONFIG_FILE (TOML) > defaults."""
+    file_values: dict[str, Any] = {}
+    config_file = os.environ.get("MEMLANE_CONFIG_FILE")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            file_values = tomllib.load(fh)
+    env_names = {k[len("MEMLANE_"):].lower() for k in os.environ if k.startswith("MEMLANE_")}
+    merged = {k: v for k, v in file_values.items() if k not in env_names}
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**merged)

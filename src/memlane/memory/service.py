@@ -1,0 +1,162 @@
+"""Memories: add (one or batch; idempotent, deduplicated), get, list, update, delete,
+history, export and import. The doors call this; it knows nothing of HTTP."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..config import Settings
+from ..domain import HistoryEntry, Memory, MemoryFilter, utcnow
+from ..errors import Invalid, NotFound, PayloadTooLarge
+from ..models.runner import ModelRunner
+from ..schemas import MemoryCreate, MemoryOut, MemoryPatch
+from ..store.base import Store
+from .chunking import content_hash
+from .ingest import prepare
+
+
+class MemoryService:
+    def __init__(self, settings: Settings, store: Store, models: ModelRunner):
+        self.settings, self.store, self.models = settings, store, models
+
+    async def add(self, user_id: str, item: MemoryCreate, actor: str = "user"
+                  ) -> tuple[Memory, bool]:
+        """The stored memory and whether it was created (False: an existing one)."""
+        return (await self.add_many(user_id, [item], actor))[0]
+
+    async def add_many(self, user_id: str, items: list[MemoryCreate], actor: str = "user"
+                       ) -> list[tuple[Memory, bool]]:
+        if len(items) > self.settings.max_batch:
+            raise PayloadTooLarge(f"at most {self.settings.max_batch} memories per batch")
+        for i, item in enumerate(items):
+            self._check_size(item.text, f"memories[{i}].text" if len(items) > 1 else "text")
+        results: list[tuple[Memory, bool] | None] = [await self._existing(user_id, it)
+                                                      for it in items]
+        todo = [i for i, r in enumerate(results) if r is None]
+        prepared = await prepare([items[i].text for i in todo], self.models, self.settings)
+        for i, prep in zip(todo, prepared):
+            results[i] = await self._insert(user_id, items[i], prep, actor)
+        return results  # type: ignore[return-value]
+
+    async def _existing(self, user_id: str, item: MemoryCreate) -> tuple[Memory, bool] | None:
+        found = None
+        if item.client_id:
+            found = await self.store.find_memory(user_id, client_id=item.client_id)
+        if found is None:
+            found = await self.store.find_memory(user_id, content_hash=content_hash(item.text))
+        return (found, False) if found else None
+
+    async def _insert(self, user_id, item, prep, actor) -> tuple[Memory, bool]:
+        again = await self._existing(user_id, item)  # a duplicate earlier in the same batch
+        if again:
+            return again
+        now = utcnow()
+        s = self.settings
+        memory = Memory(
+            id=uuid.uuid4().hex, user_id=user_id, text=item.text, type=item.type,
+            source=item.source, created_at=now, updated_at=now, occurred_at=item.occurred_at,
+            metadata=item.metadata, emotion=item.emotion, client_id=item.client_id,
+            importance=s.default_importance if item.importance is None else item.importance,
+            confidence=s.default_confidence if item.confidence is None else item.confidence,
+            content_hash=content_hash(item.text))
+        stored = await self.store.insert_memory(memory, prep.chunks, prep.mentions, actor=actor)
+        return stored, True
+
+    async def get(self, user_id: str, memory_id: str) -> Memory:
+        memory = await self.store.get_memory(user_id, memory_id)
+        if memory is None:
+            raise NotFound(f"memory {memory_id} not found")
+        return memory
+
+    async def list(self, user_id: str, flt: MemoryFilter, limit: int, offset: int = 0
+                   ) -> tuple[list[Memory], int]:
+        if not 1 <= limit <= self.settings.max_page_size:
+            raise Invalid(f"limit must be between 1 and {self.settings.max_page_size}",
+                          param="limit")
+        return await self.store.list_memories(user_id, flt, limit=limit, offset=offset)
+
+    async def update(self, user_id: str, memory_id: str, patch: MemoryPatch,
+                     actor: str = "user") -> Memory:
+        current = await self.get(user_id, memory_id)
+        changes = patch.model_dump(exclude_unset=True)
+        if changes.get("text") is not None:
+            self._check_size(changes["text"], "text")
+        changes = {k: v for k, v in changes.items() if v is not None or k in ("occurred_at",
+                                                                          "emotion")}
+        updated = replace(current, **changes, updated_at=utcnow())
+        chunks = mentions = None
+        if "text" in changes and changes["text"] != current.text:
+            prep = (await prepare([updated.text], self.models, self.settings))[0]
+            chunks, mentions = prep.chunks, prep.mentions
+            updated.content_hash = content_hash(updated.text)
+        return await self.store.update_memory(updated, old_text=current.text, actor=actor,
+                                              chunks=chunks, mentions=mentions)
+
+    async def delete(self, user_id: str, memory_id: str, actor: str = "user") -> None:
+        if not await self.store.delete_memory(user_id, memory_id, actor=actor):
+            raise NotFound(f"memory {memory_id} not found")
+
+    async def delete_all(self, user_id: str, actor: str = "user") -> int:
+        return await self.store.delete_all_memories(user_id, actor=actor)
+
+    async def history(self, user_id: str, memory_id: str) -> list[HistoryEntry]:
+        entries = await self.store.memory_history(user_id, memory_id)
+        if not entries:
+            raise NotFound(f"memory {memory_id} not found")
+        return entries
+
+    async def export(self, user_id: str, page: int = 500) -> AsyncIterator[dict[str, Any]]:
+        """Every memory as a JSON-ready dict, oldest first (the original text is kept)."""
+        offset = 0
+        while True:
+            memories, _ = await self.store.list_memories(
+                user_id, MemoryFilter(include_superseded=True), limit=page, offset=offset,
+                newest_first=False)
+            for m in memories:
+                yield MemoryOut.of(m).model_dump(mode="json")
+            if len(memories) < page:
+                return
+            offset += page
+
+    async def import_records(self, user_id: str, records: list[dict[str, Any]],
+                             actor: str = "import") -> dict[str, Any]:
+        """Records in the export format (or just {"text": ...}); re-importing an export
+        changes nothing, because each record's id becomes its idempotency key."""
+        items, errors = [], []
+        for n, record in enumerate(records):
+            try:
+                items.append(import_item(record))
+            except (ValidationError, TypeError, ValueError) as exc:
+                errors.append({"record": n, "error": _first_error(exc)})
+        results = await self.add_many(user_id, items, actor) if items else []
+        created = sum(1 for _, new in results if new)
+        return {"imported": created, "existing": len(results) - created, "errors": errors}
+
+    def _check_size(self, text: str, param: str) -> None:
+        if len(text) > self.settings.max_text_chars:
+            raise PayloadTooLarge(
+                f"text is {len(text)} characters; the limit is {self.settings.max_text_chars}",
+                param=param)
+
+
+_IMPORT_FIELDS = set(MemoryCreate.model_fields)
+
+
+def import_item(record: dict[str, Any]) -> MemoryCreate:
+    if not isinstance(record, dict):
+        raise TypeError("each record must be a JSON object")
+    data = {k: v for k, v in record.items() if k in _IMPORT_FIELDS}
+    data.setdefault("client_id", record.get("id"))
+    data.setdefault("source", "import")
+    return MemoryCreate(**data)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)

@@ -1,0 +1,115 @@
+"""Input and output shapes shared by the engine and every door (validated by pydantic)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .domain import HistoryEntry, Memory, MemoryType, Source
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class MemoryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, description="What to remember.")
+    type: MemoryType = MemoryType.semantic
+    source: Source = Source.typed
+    occurred_at: datetime | None = Field(None, description="When it happened (ISO 8601).")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    importance: float | None = Field(None, ge=0, le=1)
+    confidence: float | None = Field(None, ge=0, le=1)
+    emotion: str | None = Field(None, max_length=32)
+    client_id: str | None = Field(None, min_length=1, max_length=200,
+                                  description="Idempotency key: the same key returns the same memory.")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text must not be blank")
+        return v
+
+    _aware_occurred = field_validator("occurred_at")(lambda cls, v: _aware(v))
+
+
+class MemoryPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(None, min_length=1)
+    type: MemoryType | None = None
+    occurred_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+    importance: float | None = Field(None, ge=0, le=1)
+    confidence: float | None = Field(None, ge=0, le=1)
+    emotion: str | None = Field(None, max_length=32)
+
+    _aware_occurred = field_validator("occurred_at")(lambda cls, v: _aware(v))
+
+
+class SearchFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    since: datetime | None = None
+    until: datetime | None = None
+    metadata: dict[str, Any] | None = None
+    entity: str | None = None
+
+    _aware = field_validator("since", "until")(lambda cls, v: _aware(v))
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=2000)
+    limit: int = Field(10, ge=1)
+    types: list[MemoryType] | None = None
+    filters: SearchFilters | None = None
+    explain: bool = True
+
+
+class MemoryOut(BaseModel):
+    id: str
+    text: str
+    type: MemoryType
+    source: Source
+    created_at: datetime
+    updated_at: datetime
+    occurred_at: datetime | None
+    metadata: dict[str, Any]
+    importance: float
+    confidence: float
+    access_count: int
+    last_accessed_at: datetime | None
+    emotion: str | None
+    client_id: str | None
+    valid_until: datetime | None
+    entities: list[str]
+
+    @classmethod
+    def of(cls, m: Memory) -> MemoryOut:
+        fields = {k: getattr(m, k) for k in cls.model_fields}
+        return cls(**fields)
+
+
+class HistoryOut(BaseModel):
+    id: str
+    memory_id: str
+    event: str
+    old_text: str | None
+    new_text: str | None
+    actor: str
+    created_at: datetime
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, h: HistoryEntry) -> HistoryOut:
+        return cls(**{k: getattr(h, k) for k in cls.model_fields})
+
+
+class SearchResultOut(BaseModel):
+    memory: MemoryOut
+    score: float
+    reasons: dict[str, Any]

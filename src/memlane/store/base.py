@@ -1,0 +1,146 @@
+"""The Store seam: everything persistent. Nothing above this interface writes SQL.
+
+Every method that reads or writes memories takes the owner's ``user_id`` and is scoped
+by it *before* any ranking or filtering: a memory of another user is indistinguishable
+from a missing one (``None`` / ``False`` / absent from results).
+All methods are coroutines; implementations keep blocking work off the event loop.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import ClassVar
+
+import numpy as np
+
+from ..domain import (ApiKey, Chunk, Entity, EntityMention, HistoryEntry, Hit, Memory,
+                      MemoryFilter, User)
+
+
+class Store(ABC):
+    name: ClassVar[str]
+
+    # lifecycle -------------------------------------------------------------
+    @abstractmethod
+    async def open(self) -> None:
+        """Create/migrate the schema and start background resources."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+
+    # users and API keys ------------------------------------------------------
+    @abstractmethod
+    async def create_user(self, name: str, *, is_admin: bool = False,
+                          user_id: str | None = None) -> User:
+        """Raises errors.Conflict when the name is taken."""
+
+    @abstractmethod
+    async def get_user(self, user_id: str) -> User | None: ...
+
+    @abstractmethod
+    async def get_user_by_name(self, name: str) -> User | None: ...
+
+    @abstractmethod
+    async def list_users(self) -> list[User]: ...
+
+    @abstractmethod
+    async def delete_user(self, user_id: str) -> bool:
+        """Deletes the user, their keys and every row they own."""
+
+    @abstractmethod
+    async def add_api_key(self, user_id: str, *, name: str, prefix: str,
+                          key_hash: str) -> ApiKey: ...
+
+    @abstractmethod
+    async def user_for_key_hash(self, key_hash: str) -> tuple[User, ApiKey] | None:
+        """The owner of a non-revoked key; records last use."""
+
+    @abstractmethod
+    async def list_api_keys(self, user_id: str | None = None) -> list[ApiKey]: ...
+
+    @abstractmethod
+    async def revoke_api_key(self, key_id: str) -> bool: ...
+
+    # memories ------------------------------------------------------------------
+    @abstractmethod
+    async def insert_memory(self, memory: Memory, chunks: list[Chunk],
+                            mentions: list[EntityMention], *, actor: str) -> Memory:
+        """One transaction: the memory row, its chunks (text, vector, keyword rows),
+        entity upserts and links, co-occurrence relations between its entities, and an
+        ADD history entry. Raises errors.Conflict if (user_id, client_id) exists.
+        Returns the stored memory with ``entities`` filled."""
+
+    @abstractmethod
+    async def get_memory(self, user_id: str, memory_id: str) -> Memory | None: ...
+
+    @abstractmethod
+    async def get_memories(self, user_id: str, memory_ids: list[str]) -> dict[str, Memory]:
+        """The user's memories among ``memory_ids`` (others silently absent)."""
+
+    @abstractmethod
+    async def find_memory(self, user_id: str, *, client_id: str | None = None,
+                          content_hash: str | None = None) -> Memory | None:
+        """Lookup for idempotency (client id) and exact-duplicate detection (hash)."""
+
+    @abstractmethod
+    async def list_memories(self, user_id: str, flt: MemoryFilter, *, limit: int,
+                            offset: int = 0, newest_first: bool = True
+                            ) -> tuple[list[Memory], int]:
+        """A page ordered by event time (occurred_at, else created_at), and the total."""
+
+    @abstractmethod
+    async def update_memory(self, memory: Memory, *, old_text: str, actor: str,
+                            chunks: list[Chunk] | None = None,
+                            mentions: list[EntityMention] | None = None) -> Memory:
+        """Write ``memory``'s fields (matched by id *and* user_id). When ``chunks`` is given
+        the chunks/vectors/keyword rows are replaced; when ``mentions`` is given the entity
+        links are replaced. Adds an UPDATE history entry. errors.NotFound if absent."""
+
+    @abstractmethod
+    async def delete_memory(self, user_id: str, memory_id: str, *, actor: str) -> bool:
+        """Removes the memory and every derived row; keeps a DELETE history entry."""
+
+    @abstractmethod
+    async def delete_all_memories(self, user_id: str, *, actor: str) -> int: ...
+
+    @abstractmethod
+    async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryEntry]:
+        """Oldest first; still answers after the memory is deleted."""
+
+    @abstractmethod
+    async def record_access(self, user_id: str, memory_ids: list[str], at: datetime) -> None:
+        """access_count += 1 and last_accessed_at = at, for the user's memories."""
+
+    # search primitives -----------------------------------------------------------
+    @abstractmethod
+    async def keyword_search(self, user_id: str, terms: list[str], flt: MemoryFilter,
+                             limit: int) -> list[Hit]:
+        """BM25 over chunks (any term may match; stemmed), best chunk per memory,
+        score higher = better. Terms are plain words; the store escapes them."""
+
+    @abstractmethod
+    async def vector_search(self, user_id: str, vector: np.ndarray, flt: MemoryFilter,
+                            limit: int) -> list[Hit]:
+        """Exact cosine over the user's chunk vectors, best chunk per memory."""
+
+    @abstractmethod
+    async def vector_scores(self, user_id: str, vector: np.ndarray,
+                            memory_ids: list[str]) -> dict[str, float]:
+        """Best-chunk cosine for the given memories of the user."""
+
+    @abstractmethod
+    async def entity_search(self, user_id: str, names: list[str], flt: MemoryFilter,
+                            limit: int, *, related: bool = True) -> list[Hit]:
+        """Memories linked to entities named (case-insensitive), score 1.0 per matched
+        entity; with ``related``, also memories linked to entities that co-occur with them
+        (score 0.5 x relation strength in 0..1). detail: {"entities": [...], "related": bool}."""
+
+    @abstractmethod
+    async def list_entities(self, user_id: str, *, query: str | None = None,
+                            limit: int = 100, offset: int = 0) -> list[Entity]:
+        """The user's entities with how many memories link to them, most linked first;
+        ``query`` filters by case-insensitive substring of the name."""

@@ -1,0 +1,163 @@
+"""Named SQLite migrations, applied once each and recorded in the ``migrations`` table.
+
+Append new migrations to ``MIGRATIONS`` (``m002_...``); never edit one that has shipped.
+Times are stored as epoch seconds (REAL, UTC); metadata and details as JSON text.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+
+M001_INITIAL = """
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    last_used_at REAL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_keys_user ON api_keys(user_id);
+
+-- No foreign key to users: single-user mode owns memories without a users row.
+CREATE TABLE memories (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    occurred_at REAL,
+    event_at REAL GENERATED ALWAYS AS (coalesce(occurred_at, created_at)) VIRTUAL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    importance REAL NOT NULL,
+    confidence REAL NOT NULL,
+    access_count INTEGER NOT NULL DEFAULT 0,
+    last_accessed_at REAL,
+    emotion TEXT,
+    client_id TEXT,
+    content_hash TEXT NOT NULL DEFAULT '',
+    valid_until REAL
+);
+CREATE UNIQUE INDEX memories_client ON memories(user_id, client_id)
+    WHERE client_id IS NOT NULL;
+CREATE INDEX memories_hash ON memories(user_id, content_hash);
+CREATE INDEX memories_event ON memories(user_id, event_at);
+
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,
+    memory_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    vector BLOB,
+    UNIQUE (memory_id, idx)
+);
+CREATE INDEX chunks_user ON chunks(user_id);
+
+-- owner holds one token per user (see sqlite_search.owner_token), weighted 0 in bm25().
+CREATE VIRTUAL TABLE chunks_fts USING fts5(owner, text, tokenize = 'porter unicode61');
+CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, owner, text)
+    VALUES (new.id, 'u' || hex(new.user_id) || '0', new.text);
+END;
+CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+    DELETE FROM chunks_fts WHERE rowid = old.id;
+END;
+
+CREATE TABLE entities (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    norm_name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    UNIQUE (user_id, norm_name)
+);
+
+CREATE TABLE memory_entities (
+    memory_id TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    entity_id TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    pos INTEGER NOT NULL,
+    PRIMARY KEY (memory_id, entity_id)
+) WITHOUT ROWID;
+CREATE INDEX memory_entities_entity ON memory_entities(entity_id);
+
+-- Co-occurrence counts, stored both ways (a, b) and (b, a).
+CREATE TABLE relations (
+    user_id TEXT NOT NULL,
+    a_id TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    b_id TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    weight INTEGER NOT NULL,
+    PRIMARY KEY (a_id, b_id)
+) WITHOUT ROWID;
+CREATE INDEX relations_user ON relations(user_id);
+
+CREATE TABLE history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    memory_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    old_text TEXT,
+    new_text TEXT,
+    actor TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX history_memory ON history(user_id, memory_id);
+
+-- Bumped by every write that changes a user's searchable content (cache validation).
+CREATE TABLE user_versions (
+    user_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("m001_initial", M001_INITIAL),
+]
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into complete statements (trigger bodies stay whole)."""
+    statements, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement: {buf.strip()[:80]}")
+    return statements
+
+
+def apply_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Apply pending migrations; the caller holds the write transaction.
+    Returns the names applied now."""
+    conn.execute("CREATE TABLE IF NOT EXISTS migrations ("
+                 "name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+    applied = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        for statement in split_statements(sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                     (name, time.time()))
+        applied.append(name)
+    return applied

@@ -1,0 +1,337 @@
+"""The default store: one SQLite file in WAL mode.
+
+Every write is a function run by one writer thread inside BEGIN IMMEDIATE ... COMMIT on the
+writer's connection; the calling coroutine awaits a future resolved after the commit
+(datasette's ``_send_to_write_thread``). Reads run on two reader threads, each with its own
+connection, one read transaction (one snapshot) per call.
+"""
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from .. import errors
+from ..domain import (ApiKey, Chunk, Entity, EntityMention, HistoryEntry, Hit, Memory,
+                      MemoryFilter, User)
+from . import sqlite_memories as mem
+from . import sqlite_search as search
+from .base import Store
+from .migrations import apply_migrations
+from .sqlite_rows import from_ts, now_ts, row_to_key, row_to_user, to_ts
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 5000
+READER_THREADS = 2
+KEY_USE_RESOLUTION = 60.0  # seconds; last_used_at is rewritten at most this often
+
+
+def connect(path: Path, *, reader: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                           timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if reader:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class _WriteThread:
+    """Runs queued write functions one at a time, one transaction each."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="memlane-sqlite-writer",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Blocking: finishes the queued writes, then closes the connection."""
+        self._queue.put(None)
+        self._thread.join()
+
+    async def submit(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((fn, loop, future))
+        return await future
+
+    def _run(self) -> None:
+        try:
+            conn, failure = connect(self._path), None
+        except Exception as exc:  # noqa: BLE001 - reported to every caller, not lost
+            conn, failure = None, exc
+        while (item := self._queue.get()) is not None:
+            fn, loop, future = item
+            if failure is not None:
+                _resolve(loop, future, None, failure)
+                continue
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                _resolve(loop, future, None, exc)
+            else:
+                _resolve(loop, future, result, None)
+        if conn is not None:
+            conn.close()
+
+
+def _resolve(loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: Any,
+             exc: BaseException | None) -> None:
+    def settle() -> None:
+        if future.done():  # the caller was cancelled; the write still happened
+            return
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+    try:
+        loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the caller's loop is closed
+        pass
+
+
+class SQLiteStore(Store):
+    name: ClassVar[str] = "sqlite"
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._writer: _WriteThread | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._read_conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._vectors = search.VectorCache()
+
+    # plumbing ----------------------------------------------------------------------------
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._writer is None:
+            raise errors.Unavailable("the SQLite store is not open")
+        return await self._writer.submit(lambda conn: fn(conn, *args))
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._readers is None:
+            raise errors.Unavailable("the SQLite store is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, fn, args)
+
+    def _run_read(self, fn: Callable[..., T], args: tuple) -> T:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.path, reader=True)
+            with self._conns_lock:
+                self._read_conns.append(conn)
+        conn.execute("BEGIN")
+        try:
+            return fn(conn, *args)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    # lifecycle ---------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        self._writer = _WriteThread(self.path)
+        self._writer.start()
+        self._readers = ThreadPoolExecutor(READER_THREADS, "memlane-sqlite-read")
+        try:
+            await self._write(apply_migrations)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        writer, readers = self._writer, self._readers
+        self._writer = self._readers = None
+        if writer is not None:
+            await asyncio.to_thread(writer.stop)
+        if readers is not None:
+            await asyncio.to_thread(readers.shutdown, wait=True)
+        with self._conns_lock:
+            conns, self._read_conns = self._read_conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+        self._vectors.clear()
+
+    async def ping(self) -> bool:
+        try:
+            return await self._read(lambda c: c.execute("SELECT 1").fetchone()[0] == 1)
+        except (errors.MemlaneError, sqlite3.Error):
+            return False
+
+    # users and API keys --------------------------------------------------------------------
+    async def create_user(self, name: str, *, is_admin: bool = False,
+                          user_id: str | None = None) -> User:
+        user = User(id=user_id or uuid.uuid4().hex, name=name, is_admin=is_admin)
+
+        def write(conn: sqlite3.Connection) -> User:
+            try:
+                conn.execute("INSERT INTO users (id, name, is_admin, created_at) "
+                             "VALUES (?, ?, ?, ?)",
+                             (user.id, user.name, int(is_admin), to_ts(user.created_at)))
+            except sqlite3.IntegrityError as exc:
+                raise errors.Conflict(f"user {name!r} already exists", param="name") from exc
+            return user
+        return await self._write(write)
+
+    async def get_user(self, user_id: str) -> User | None:
+        return await self._read(_one_user, "id", user_id)
+
+    async def get_user_by_name(self, name: str) -> User | None:
+        return await self._read(_one_user, "name", name)
+
+    async def list_users(self) -> list[User]:
+        return await self._read(lambda c: [row_to_user(r) for r in c.execute(
+            "SELECT * FROM users ORDER BY created_at, name")])
+
+    async def delete_user(self, user_id: str) -> bool:
+        return await self._write(mem.delete_user_rows, user_id)
+
+    async def add_api_key(self, user_id: str, *, name: str, prefix: str,
+                          key_hash: str) -> ApiKey:
+        key = ApiKey(id=uuid.uuid4().hex, user_id=user_id, name=name, prefix=prefix)
+
+        def write(conn: sqlite3.Connection) -> ApiKey:
+            if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+                raise errors.NotFound(f"user {user_id} not found")
+            try:
+                conn.execute("INSERT INTO api_keys (id, user_id, name, prefix, key_hash, "
+                             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             (key.id, user_id, name, prefix, key_hash, to_ts(key.created_at)))
+            except sqlite3.IntegrityError as exc:
+                raise errors.Conflict("an identical key already exists") from exc
+            return key
+        return await self._write(write)
+
+    async def user_for_key_hash(self, key_hash: str) -> tuple[User, ApiKey] | None:
+        """last_used_at is refreshed when older than KEY_USE_RESOLUTION, so most
+        authentications are a read only."""
+        found = await self._read(_key_owner, key_hash)
+        if found is None:
+            return None
+        user, key = found
+        now = now_ts()
+        if key.last_used_at is None or now - to_ts(key.last_used_at) >= KEY_USE_RESOLUTION:
+            await self._write(_touch_key, key.id, now)
+            key.last_used_at = from_ts(now)
+        return user, key
+
+    async def list_api_keys(self, user_id: str | None = None) -> list[ApiKey]:
+        def read(conn: sqlite3.Connection) -> list[ApiKey]:
+            where, params = ("WHERE user_id = ?", (user_id,)) if user_id else ("", ())
+            rows = conn.execute(f"SELECT * FROM api_keys {where} ORDER BY created_at, id",
+                                params)
+            return [row_to_key(r) for r in rows]
+        return await self._read(read)
+
+    async def revoke_api_key(self, key_id: str) -> bool:
+        return await self._write(lambda c: c.execute(
+            "UPDATE api_keys SET revoked = 1 WHERE id = ?", (key_id,)).rowcount > 0)
+
+    # memories ------------------------------------------------------------------------------
+    async def insert_memory(self, memory: Memory, chunks: list[Chunk],
+                            mentions: list[EntityMention], *, actor: str) -> Memory:
+        return await self._write(mem.insert_memory, memory, chunks, mentions, actor)
+
+    async def get_memory(self, user_id: str, memory_id: str) -> Memory | None:
+        found = await self._read(mem.load_memories, user_id, [memory_id])
+        return found.get(memory_id)
+
+    async def get_memories(self, user_id: str, memory_ids: list[str]) -> dict[str, Memory]:
+        if not memory_ids:
+            return {}
+        return await self._read(mem.load_memories, user_id, list(memory_ids))
+
+    async def find_memory(self, user_id: str, *, client_id: str | None = None,
+                          content_hash: str | None = None) -> Memory | None:
+        if client_id is None and not content_hash:
+            return None
+        return await self._read(mem.find_memory, user_id, client_id, content_hash)
+
+    async def list_memories(self, user_id: str, flt: MemoryFilter, *, limit: int,
+                            offset: int = 0, newest_first: bool = True
+                            ) -> tuple[list[Memory], int]:
+        return await self._read(mem.list_memories, user_id, flt, limit, offset, newest_first)
+
+    async def update_memory(self, memory: Memory, *, old_text: str, actor: str,
+                            chunks: list[Chunk] | None = None,
+                            mentions: list[EntityMention] | None = None) -> Memory:
+        """Writes every field except access_count/last_accessed_at (see record_access)."""
+        return await self._write(mem.update_memory, memory, old_text, actor, chunks, mentions)
+
+    async def delete_memory(self, user_id: str, memory_id: str, *, actor: str) -> bool:
+        return await self._write(mem.delete_memory, user_id, memory_id, actor)
+
+    async def delete_all_memories(self, user_id: str, *, actor: str) -> int:
+        return await self._write(mem.delete_all_memories, user_id, actor)
+
+    async def memory_history(self, user_id: str, memory_id: str) -> list[HistoryEntry]:
+        return await self._read(mem.memory_history, user_id, memory_id)
+
+    async def record_access(self, user_id: str, memory_ids: list[str], at: datetime) -> None:
+        if memory_ids:
+            await self._write(mem.record_access, user_id, list(memory_ids), to_ts(at))
+
+    # search primitives ---------------------------------------------------------------------
+    async def keyword_search(self, user_id: str, terms: list[str], flt: MemoryFilter,
+                             limit: int) -> list[Hit]:
+        return await self._read(search.keyword_search, user_id, list(terms), flt, limit)
+
+    async def vector_search(self, user_id: str, vector: np.ndarray, flt: MemoryFilter,
+                            limit: int) -> list[Hit]:
+        return await self._read(search.vector_search, self._vectors, user_id, vector, flt,
+                                limit)
+
+    async def vector_scores(self, user_id: str, vector: np.ndarray,
+                            memory_ids: list[str]) -> dict[str, float]:
+        return await self._read(search.vector_scores, user_id, vector, list(memory_ids))
+
+    async def entity_search(self, user_id: str, names: list[str], flt: MemoryFilter,
+                            limit: int, *, related: bool = True) -> list[Hit]:
+        return await self._read(search.entity_search, user_id, list(names), flt, limit,
+                                related)
+
+    async def list_entities(self, user_id: str, *, query: str | None = None,
+                            limit: int = 100, offset: int = 0) -> list[Entity]:
+        return await self._read(search.list_entities, user_id, query, limit, offset)
+
+
+def _one_user(conn: sqlite3.Connection, column: str, value: str) -> User | None:
+    row = conn.execute(f"SELECT * FROM users WHERE {column} = ?", (value,)).fetchone()
+    return row_to_user(row) if row else None
+
+
+def _key_owner(conn: sqlite3.Connection, key_hash: str) -> tuple[User, ApiKey] | None:
+    key = conn.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked = 0",
+                       (key_hash,)).fetchone()
+    if key is None:
+        return None
+    user = _one_user(conn, "id", key["user_id"])
+    return (user, row_to_key(key)) if user else None
+
+
+def _touch_key(conn: sqlite3.Connection, key_id: str, at: float) -> None:
+    conn.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (at, key_id))

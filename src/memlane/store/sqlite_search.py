@@ -1,0 +1,239 @@
+"""Search primitives of the SQLite store: FTS5 keyword, exact numpy vector, entity graph.
+All functions run on a reader connection inside one read transaction (one snapshot)."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..domain import Entity, Hit, MemoryFilter
+from .sqlite_rows import filter_sql, ids_json, norm_name, row_to_entity
+
+_IN_IDS = "IN (SELECT value FROM json_each(?))"
+RELATED_LIMIT = 20  # related entities followed per entity_search
+
+
+# keyword -----------------------------------------------------------------------------
+def owner_token(user_id: str) -> str:
+    """The user's token in the FTS ``owner`` column; must equal the insert trigger's
+    'u' || hex(user_id) || '0'. Hex survives the tokenizer; the trailing digit keeps the
+    porter stemmer from folding two users' tokens together."""
+    return "u" + user_id.encode().hex() + "0"
+
+
+def fts_query(user_id: str, terms: list[str]) -> str | None:
+    """Each term becomes a quoted phrase, so FTS5 operators in input are plain text."""
+    phrases = ['"' + t.replace('"', '""').replace("\x00", " ") + '"' for t in terms
+               if any(ch.isalnum() for ch in t)]  # NUL would end the query string
+    if not phrases:
+        return None
+    return f'owner:"{owner_token(user_id)}" AND text:({" OR ".join(phrases)})'
+
+
+def keyword_search(conn: sqlite3.Connection, user_id: str, terms: list[str],
+                   flt: MemoryFilter, limit: int) -> list[Hit]:
+    query = fts_query(user_id, terms)
+    if query is None or limit <= 0:
+        return []
+    where, params = filter_sql(flt)
+    rows = conn.execute(
+        "WITH hits AS MATERIALIZED (SELECT rowid AS chunk_id, -bm25(chunks_fts, 0.0, 1.0) "
+        "AS score FROM chunks_fts WHERE chunks_fts MATCH ?) "
+        "SELECT c.memory_id, max(h.score) AS score, c.idx FROM hits h "
+        "JOIN chunks c ON c.id = h.chunk_id JOIN memories m ON m.id = c.memory_id "
+        f"WHERE m.user_id = ? AND {where} GROUP BY c.memory_id "
+        "ORDER BY score DESC, c.memory_id LIMIT ?",
+        (query, user_id, *params, limit))
+    return [Hit(mid, score, {"chunk": idx}) for mid, score, idx in rows]
+
+
+# vector ------------------------------------------------------------------------------
+@dataclass
+class UserVectors:
+    """One user's chunk vectors of one dimension, grouped by memory (rows sorted by id)."""
+    version: int
+    ids: list[str]          # memory id per group
+    starts: np.ndarray      # first row of each group
+    idxs: np.ndarray        # chunk index per row
+    matrix: np.ndarray      # float32 (rows, dim)
+
+    def best_chunk(self, group: int, scores: np.ndarray) -> int:
+        lo = self.starts[group]
+        hi = self.starts[group + 1] if group + 1 < len(self.starts) else len(scores)
+        return int(self.idxs[lo + int(np.argmax(scores[lo:hi]))])
+
+
+class VectorCache:
+    """{(user_id, dim): UserVectors}, checked against user_versions on each use so writes
+    from any process invalidate it. Least recently used users are dropped first."""
+
+    def __init__(self, max_entries: int = 64):
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, int], UserVectors] = OrderedDict()
+        self._max = max_entries
+
+    def get(self, conn: sqlite3.Connection, user_id: str, dim: int) -> UserVectors:
+        row = conn.execute("SELECT version FROM user_versions WHERE user_id = ?",
+                           (user_id,)).fetchone()
+        version = row[0] if row else 0
+        key = (user_id, dim)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.version == version:
+                self._entries.move_to_end(key)
+                return entry
+        entry = _load_vectors(conn, user_id, dim, version)
+        with self._lock:
+            self._entries[key] = entry
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _load_vectors(conn: sqlite3.Connection, user_id: str, dim: int,
+                  version: int) -> UserVectors:
+    rows = conn.execute("SELECT memory_id, idx, vector FROM chunks WHERE user_id = ? "
+                        "AND length(vector) = ? ORDER BY memory_id, idx",
+                        (user_id, dim * 4)).fetchall()
+    matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(-1, dim)
+    ids: list[str] = []
+    starts: list[int] = []
+    for i, row in enumerate(rows):
+        if not ids or ids[-1] != row[0]:
+            ids.append(row[0])
+            starts.append(i)
+    return UserVectors(version, ids, np.asarray(starts, dtype=np.int64),
+                       np.asarray([r[1] for r in rows], dtype=np.int64), matrix)
+
+
+def unit_vector(vector) -> np.ndarray | None:
+    v = np.asarray(vector, dtype=np.float32).ravel()
+    norm = float(np.linalg.norm(v))
+    if not np.isfinite(norm) or norm == 0.0:
+        return None
+    return v / norm
+
+
+def vector_search(conn: sqlite3.Connection, cache: VectorCache, user_id: str, vector,
+                  flt: MemoryFilter, limit: int) -> list[Hit]:
+    """Score every chunk of the user, keep each memory's best, then walk memories best
+    first, checking them against the filter in SQL a batch at a time."""
+    q = unit_vector(vector)
+    if q is None or limit <= 0:
+        return []
+    vecs = cache.get(conn, user_id, q.size)
+    if not vecs.ids:
+        return []
+    scores = vecs.matrix @ q
+    best = np.maximum.reduceat(scores, vecs.starts)
+    order = np.argsort(-best, kind="stable")
+    hits: list[Hit] = []
+    step = max(2 * limit, 100)
+    for lo in range(0, len(order), step):
+        part = order[lo:lo + step]
+        allowed = allowed_ids(conn, user_id, [vecs.ids[i] for i in part], flt)
+        for group in part:
+            if vecs.ids[group] in allowed:
+                hits.append(Hit(vecs.ids[group], float(best[group]),
+                                {"chunk": vecs.best_chunk(group, scores)}))
+                if len(hits) == limit:
+                    return hits
+    return hits
+
+
+def allowed_ids(conn: sqlite3.Connection, user_id: str, ids: list[str],
+                flt: MemoryFilter) -> set[str]:
+    where, params = filter_sql(flt)
+    rows = conn.execute(f"SELECT m.id FROM memories m WHERE m.user_id = ? AND m.id {_IN_IDS} "
+                        f"AND {where}", (user_id, ids_json(ids), *params))
+    return {r[0] for r in rows}
+
+
+def vector_scores(conn: sqlite3.Connection, user_id: str, vector,
+                  memory_ids: list[str]) -> dict[str, float]:
+    q = unit_vector(vector)
+    if q is None or not memory_ids:
+        return {}
+    rows = conn.execute(f"SELECT memory_id, vector FROM chunks WHERE user_id = ? AND "
+                        f"memory_id {_IN_IDS} AND length(vector) = ?",
+                        (user_id, ids_json(memory_ids), q.size * 4)).fetchall()
+    if not rows:
+        return {}
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, q.size)
+    out: dict[str, float] = {}
+    for (memory_id, _), score in zip(rows, (matrix @ q).tolist()):
+        out[memory_id] = max(score, out.get(memory_id, -np.inf))
+    return out
+
+
+# entities ----------------------------------------------------------------------------
+@dataclass
+class _EntityHit:
+    score: float = 0.0
+    event_at: float = 0.0
+    direct: bool = False
+    names: list[str] | None = None
+
+
+def entity_search(conn: sqlite3.Connection, user_id: str, names: list[str],
+                  flt: MemoryFilter, limit: int, related: bool) -> list[Hit]:
+    """1.0 per named entity a memory links; 0.5 x strength per related entity it links,
+    where strength(r) = max over named e of weight(e, r) / max weight of e's relations."""
+    keys = list(dict.fromkeys(k for k in map(norm_name, names) if k))
+    if not keys or limit <= 0:
+        return []
+    named = dict(conn.execute(f"SELECT id, name FROM entities WHERE user_id = ? "
+                              f"AND norm_name {_IN_IDS}", (user_id, ids_json(keys))).fetchall())
+    if not named:
+        return []
+    weights = dict.fromkeys(named, 1.0)
+    labels = dict(named)
+    if related:
+        for eid, name, strength in _related(conn, user_id, list(named)):
+            weights[eid], labels[eid] = 0.5 * strength, name
+    where, params = filter_sql(flt)
+    rows = conn.execute(
+        "SELECT me.memory_id, me.entity_id, m.event_at FROM memory_entities me "
+        f"JOIN memories m ON m.id = me.memory_id WHERE me.entity_id {_IN_IDS} "
+        f"AND m.user_id = ? AND {where} ORDER BY me.memory_id, me.pos",
+        (ids_json(list(weights)), user_id, *params))
+    found: dict[str, _EntityHit] = {}
+    for memory_id, entity_id, event_at in rows:
+        hit = found.setdefault(memory_id, _EntityHit(event_at=event_at, names=[]))
+        hit.score += weights[entity_id]
+        hit.direct = hit.direct or entity_id in named
+        hit.names.append(labels[entity_id])
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1].score, -kv[1].event_at, kv[0]))
+    return [Hit(mid, h.score, {"entities": h.names, "related": not h.direct})
+            for mid, h in ranked[:limit]]
+
+
+def _related(conn: sqlite3.Connection, user_id: str,
+             entity_ids: list[str]) -> list[tuple[str, str, float]]:
+    ids = ids_json(entity_ids)
+    return conn.execute(
+        "SELECT r.b_id, e.name, max(CAST(r.weight AS REAL) / (SELECT max(r2.weight) "
+        "FROM relations r2 WHERE r2.a_id = r.a_id)) AS strength "
+        "FROM relations r JOIN entities e ON e.id = r.b_id "
+        f"WHERE r.user_id = ? AND r.a_id {_IN_IDS} AND r.b_id NOT {_IN_IDS} "
+        "GROUP BY r.b_id ORDER BY strength DESC, e.norm_name LIMIT ?",
+        (user_id, ids, ids, RELATED_LIMIT)).fetchall()
+
+
+def list_entities(conn: sqlite3.Connection, user_id: str, query: str | None, limit: int,
+                  offset: int) -> list[Entity]:
+    needle = norm_name(query or "")
+    rows = conn.execute(
+        "SELECT e.id, e.user_id, e.name, e.label, count(me.memory_id) AS memory_count "
+        "FROM entities e LEFT JOIN memory_entities me ON me.entity_id = e.id "
+        "WHERE e.user_id = ? AND instr(e.norm_name, ?) > 0 GROUP BY e.id "
+        "ORDER BY memory_count DESC, e.norm_name, e.id LIMIT ? OFFSET ?",
+        (user_id, needle, limit, offset))
+    return [row_to_entity(row) for row in rows]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import fakes  # noqa: F401  (registers the fakes)
+from memlane.config import load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch, tmp_path):
+    """No MEMLANE_* variable leaks into a test; the data directory is a temp dir."""
+    for name in list(os.environ):
+        if name.startswith("MEMLANE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MEMLANE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def fake_settings(tmp_path):
+    return load_settings(data_dir=tmp_path / "data", embedder="hash", nlp="regex")
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    """A started in-process app (fakes unless told otherwise); closed after the test."""
+    from fastapi.testclient import TestClient
+
+    from memlane.api.app import create_app
+    clients = []
+
+    def make(engine=None, **overrides) -> TestClient:
+        options = {"data_dir": tmp_path / "data", "embedder": "hash", "nlp": "regex"}
+        settings = load_settings(**{**options, **overrides})
+        client = TestClient(create_app(settings, engine))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+def add_user(client, name: str) -> dict:
+    """Create a user and a key inside the app's own event loop; returns auth headers."""
+    accounts = client.app.state.engine.accounts
+
+    async def work():
+        user = await accounts.create_user(name)
+        return (await accounts.create_key(user.id))[1]
+    key = client.portal.call(work)
+    return {"Authorization": f"Bearer {key}"}

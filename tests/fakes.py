@@ -1,0 +1,69 @@
+"""Fakes that are real implementations, registered through the same registry as the
+built-ins: a deterministic hash embedder and a regex NLP. No patching."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+from memlane.domain import EntityMention
+from memlane.models.embedder import Embedder, normalise
+from memlane.models.nlp import NLP, Parsed, Token
+from memlane.models.registry import register
+
+STOP = {"the", "a", "an", "is", "to", "of", "and", "in", "on", "did", "what", "where", "who",
+        "my", "i", "me", "was", "it", "for", "at", "when", "do", "does"}
+
+
+class HashEmbedder(Embedder):
+    """Bag of hashed words: texts sharing words are similar, deterministic, instant."""
+    name = "hash"
+    dim = 64
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.md5(word.encode()).digest()
+                out[row, digest[0] % self.dim] += 1.0
+            out[row, self.dim - 1] += 0.01
+        return normalise(out)
+
+
+class RegexNLP(NLP):
+    """Sentences split at . ! ?, entities are capitalised words not at a sentence start."""
+    name = "regex"
+
+    def parse(self, texts: list[str]) -> list[Parsed]:
+        return [self._parse(t) for t in texts]
+
+    @staticmethod
+    def _parse(text: str) -> Parsed:
+        sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text)
+                     if m.group().strip()]
+        words = list(re.finditer(r"\w+|[^\w\s]", text))
+        tokens = [Token(w.group(), w.group().lower(), _pos(w.group()),
+                        w.group().lower() in STOP, not w.group()[0].isalnum()) for w in words]
+        starts = {s for s, _ in sentences} | {s + len(text[s:e]) - len(text[s:e].lstrip())
+                                              for s, e in sentences}
+        ents = [EntityMention(w.group(), "PERSON") for w in words
+                if w.group()[0].isupper() and w.start() not in starts
+                and w.group().lower() not in STOP]
+        return Parsed(sentences, ents, tokens)
+
+
+def _pos(word: str) -> str:
+    if word[0].isupper():
+        return "PROPN"
+    return "NOUN" if word.isalpha() else "X"
+
+
+@register("embedder", "hash")
+def _hash(settings):
+    return HashEmbedder(cache_size=settings.embed_cache_size)
+
+
+@register("nlp", "regex")
+def _regex(settings):
+    return RegexNLP()
