@@ -63,3 +63,31 @@ def add_user(client, name: str) -> dict:
         return (await accounts.create_key(user.id))[1]
     key = client.portal.call(work)
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """A real uvicorn server in a thread (fake models); yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from memlane.api.app import create_app
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = load_settings(data_dir=tmp_path / "live", embedder="hash", nlp="regex",
+                             port=port)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

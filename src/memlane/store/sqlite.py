@@ -89,11 +89,18 @@ class _WriteThread:
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                _resolve(loop, future, None, exc)
+                _resolve(loop, future, None, _translate(exc))
             else:
                 _resolve(loop, future, result, None)
         if conn is not None:
             conn.close()
+
+
+def _translate(exc: BaseException) -> BaseException:
+    """Another process holding the write lock past busy_timeout is a 503, not a 500."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return errors.Unavailable("the database is busy; retry shortly")
+    return exc
 
 
 def _resolve(loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: Any,

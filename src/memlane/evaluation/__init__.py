@@ -1,0 +1,1 @@
+"""Benchmarks that measure the engine through its public paths (no HTTP)."""

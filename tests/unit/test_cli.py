@@ -1,0 +1,71 @@
+"""The CLI: client commands against a live server, admin commands on the data directory."""
+import json
+
+from click.testing import CliRunner
+
+from memlane.cli import cli
+
+
+def run(*args, **env):
+    result = CliRunner().invoke(cli, list(args), env=env or None, catch_exceptions=False)
+    return result
+
+
+def test_client_commands_round_trip(live_server, tmp_path):
+    env = {"MEMLANE_URL": live_server}
+    added = run("add", "The garage code is 4471", "--type", "semantic", **env)
+    assert added.exit_code == 0, added.output
+    memory_id = added.output.strip()
+    found = run("search", "garage code", **env)
+    assert memory_id in found.output and "garage code is 4471" in found.output
+    listed = run("list", "--json", **env)
+    assert json.loads(listed.stdout)["total"] == 1
+    shown = json.loads(run("get", memory_id, **env).stdout)
+    assert shown["text"] == "The garage code is 4471"
+    exported = tmp_path / "out.jsonl"
+    assert run("export", "-o", str(exported), **env).exit_code == 0
+    assert json.loads(exported.read_text().splitlines()[0])["id"] == memory_id
+    assert run("delete", memory_id, **env).exit_code == 0
+    gone = run("get", memory_id, **env)
+    assert gone.exit_code == 1 and "404" in gone.output
+
+
+def test_import_files_and_folders_with_progress(live_server, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Buy oat milk on the way home.")
+    (folder / "b.md").write_text("# Trip\n\nThe hotel in Oslo is booked for June.")
+    (folder / "ignored.bin").write_bytes(b"\x00\x01")
+    export = tmp_path / "x.jsonl"
+    export.write_text('{"id": "abc", "text": "Exported fact", "type": "profile"}\n')
+    result = run("import", str(folder), str(export), "--url", live_server)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "imported": 3, "existing": 0, "errors": 0}
+    again = run("import", str(folder), "--url", live_server)
+    assert json.loads(again.stdout)["existing"] == 2
+
+
+def test_unreachable_server_is_a_clean_error():
+    result = run("list", "--url", "http://127.0.0.1:9")
+    assert result.exit_code == 1 and "cannot reach memlane" in result.output
+
+
+def test_admin_users_and_keys(tmp_path):
+    created = run("users", "add", "alice")
+    assert created.exit_code == 0, created.output
+    body = json.loads(created.stdout)
+    assert body["name"] == "alice" and body["api_key"].startswith("ml_")
+    assert "alice" in run("users", "list").output
+    key = json.loads(run("keys", "create", "alice", "--name", "laptop").stdout)
+    listed = run("keys", "list", "alice").output
+    assert key["id"] in listed and "active" in listed
+    assert run("keys", "revoke", key["id"]).exit_code == 0
+    assert "revoked" in run("keys", "list", "alice").output
+    assert run("keys", "create", "nobody").exit_code == 1
+    assert run("users", "add", "alice").exit_code == 1  # name taken
+
+
+def test_serve_refuses_open_bind_without_auth():
+    result = run("serve", "--host", "0.0.0.0")
+    assert result.exit_code == 1 and "without auth" in result.output
