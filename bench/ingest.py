@@ -9,7 +9,6 @@ import tempfile
 import time
 
 from machine import sample_texts, state
-
 from memlane.config import load_settings
 from memlane.engine import Engine
 from memlane.schemas import MemoryCreate

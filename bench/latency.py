@@ -10,7 +10,6 @@ import tempfile
 import time
 
 from machine import percentile, sample_texts, state
-
 from memlane.config import load_settings
 from memlane.domain import MemoryFilter
 from memlane.engine import Engine

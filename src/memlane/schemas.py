@@ -25,8 +25,9 @@ class MemoryCreate(BaseModel):
     importance: float | None = Field(None, ge=0, le=1)
     confidence: float | None = Field(None, ge=0, le=1)
     emotion: str | None = Field(None, max_length=32)
-    client_id: str | None = Field(None, min_length=1, max_length=200,
-                                  description="Idempotency key: the same key returns the same memory.")
+    client_id: str | None = Field(
+        None, min_length=1, max_length=200,
+        description="Idempotency key: the same key returns the same memory.")
 
     @field_validator("text")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -90,10 +90,14 @@ async def test_round_trip_every_field(store):
     assert await store.get_memory("u1", "missing") is None
 
 
-async def test_naive_datetimes_are_utc(store):
+async def test_datetimes_come_back_in_utc(store):
     m = await add(store, "u1", "naive", created_at=datetime(2024, 1, 1, 8, 0))
     got = await store.get_memory("u1", m.id)
     assert got.created_at == datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
+    plus2 = datetime(2024, 1, 1, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    m2 = await add(store, "u1", "offset", occurred_at=plus2)
+    got = (await store.get_memory("u1", m2.id)).occurred_at
+    assert got == plus2 and got.utcoffset() == timedelta(0)
 
 
 async def test_entities_deduplicated_by_name_case_insensitively(store):
@@ -352,6 +356,19 @@ async def test_vector_search_sees_writes_at_once(store):
     assert ids(await store.vector_search("u1", axis(4), ALL, 5)) == [b.id]
 
 
+async def test_writes_through_another_store_instance_are_seen(store, store_factory):
+    first = await add(store, "u1", "first", vector=axis(2))
+    assert ids(await store.vector_search("u1", axis(2), ALL, 5)) == [first.id]  # warm caches
+    other = store_factory()
+    await other.open()
+    try:
+        second = await add(other, "u1", "second", vector=vec(0, 0, 1, 1))
+        await other.delete_memory("u1", first.id, actor="t")
+    finally:
+        await other.close()
+    assert ids(await store.vector_search("u1", axis(2), ALL, 5)) == [second.id]
+
+
 async def test_vector_search_many_candidates_with_selective_filter(store):
     rng = np.random.default_rng(7)
     wanted = None
@@ -393,6 +410,19 @@ async def test_entity_search_direct_and_related(store):
     assert await store.entity_search("u1", ["nobody"], ALL, 10) == []
     assert await store.entity_search("u1", [], ALL, 10) == []
     assert len(await store.entity_search("u1", ["Ana"], ALL, 1)) == 1
+
+
+async def test_relations_follow_deletes_and_relinks(store):
+    pair = await add(store, "u1", "Ana with Bo", entities=["Ana", "Bo"])
+    bo = await add(store, "u1", "Bo alone", entities=["Bo"])
+    ana = await add(store, "u1", "Ana alone", entities=["Ana"])
+    assert set(ids(await store.entity_search("u1", ["Ana"], ALL, 10))) == {
+        pair.id, bo.id, ana.id}
+    await store.update_memory(pair, old_text=pair.text, actor="t", mentions=ents("Ana", "Cy"))
+    assert set(ids(await store.entity_search("u1", ["Ana"], ALL, 10))) == {pair.id, ana.id}
+    await store.delete_memory("u1", pair.id, actor="t")
+    assert ids(await store.entity_search("u1", ["Ana"], ALL, 10)) == [ana.id]
+    assert ids(await store.entity_search("u1", ["Bo"], ALL, 10)) == [bo.id]
 
 
 async def test_entity_search_applies_filter(store):

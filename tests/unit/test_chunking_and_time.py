@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from memlane.memory.chunking import chunk_text, content_hash
 from memlane.memory.timeparse import parse_time_range
@@ -21,7 +22,7 @@ def test_long_text_splits_on_sentences_with_overlap():
     chunks = chunk_text(text, _sentences(text), 300, 80)
     assert len(chunks) > 5
     assert all(len(c.text) <= 300 for c in chunks)
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in pairwise(chunks):
         assert nxt.start < prev.end, "consecutive chunks overlap"
         assert text[nxt.start:nxt.end] == nxt.text
     assert chunks[-1].end == len(text)

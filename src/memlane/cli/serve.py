@@ -20,7 +20,8 @@ def serve(host: str | None, port: int | None, data_dir: str | None) -> None:
     try:
         settings = load_settings(host=host, port=port, data_dir=data_dir)
     except ValidationError as exc:
-        raise click.ClickException(exc.errors()[0]["msg"].removeprefix("Value error, "))
+        raise click.ClickException(
+            exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     configure_logging(settings.log_level)
     click.echo(f"memlane: data in {settings.data_dir}; serving on "
                f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from ..domain import MemoryType
 from ..models.nlp import Parsed
@@ -86,7 +87,7 @@ def _entity_candidates(parsed: Parsed, entities: list[str]) -> list[str]:
     """Named entities plus nouns and noun pairs: known entities are matched by name, so
     a lower-case "alice" still finds Alice."""
     nouns = [t.text for t in parsed.tokens if t.pos in ("PROPN", "NOUN") and not t.is_stop]
-    pairs = [f"{a} {b}" for a, b in zip(nouns, nouns[1:])]
+    pairs = [f"{a} {b}" for a, b in pairwise(nouns)]
     return list(dict.fromkeys(entities + nouns + pairs))
 
 

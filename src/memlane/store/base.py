@@ -13,8 +13,17 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..domain import (ApiKey, Chunk, Entity, EntityMention, HistoryEntry, Hit, Memory,
-                      MemoryFilter, User)
+from ..domain import (
+    ApiKey,
+    Chunk,
+    Entity,
+    EntityMention,
+    HistoryEntry,
+    Hit,
+    Memory,
+    MemoryFilter,
+    User,
+)
 
 
 class Store(ABC):

@@ -65,7 +65,7 @@ CREATE TABLE chunks (
     vector BLOB,
     UNIQUE (memory_id, idx)
 );
-CREATE INDEX chunks_user ON chunks(user_id);
+CREATE INDEX chunks_user ON chunks(user_id, memory_id, idx);
 
 -- owner holds one token per user (see sqlite_search.owner_token), weighted 0 in bm25().
 CREATE VIRTUAL TABLE chunks_fts USING fts5(owner, text, tokenize = 'porter unicode61');

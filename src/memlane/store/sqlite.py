@@ -8,6 +8,7 @@ connection, one read transaction (one snapshot) per call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -21,8 +22,17 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from .. import errors
-from ..domain import (ApiKey, Chunk, Entity, EntityMention, HistoryEntry, Hit, Memory,
-                      MemoryFilter, User)
+from ..domain import (
+    ApiKey,
+    Chunk,
+    Entity,
+    EntityMention,
+    HistoryEntry,
+    Hit,
+    Memory,
+    MemoryFilter,
+    User,
+)
 from . import sqlite_memories as mem
 from . import sqlite_search as search
 from .base import Store
@@ -75,7 +85,7 @@ class _WriteThread:
     def _run(self) -> None:
         try:
             conn, failure = connect(self._path), None
-        except Exception as exc:  # noqa: BLE001 - reported to every caller, not lost
+        except Exception as exc:
             conn, failure = None, exc
         while (item := self._queue.get()) is not None:
             fn, loop, future = item
@@ -86,14 +96,22 @@ class _WriteThread:
                 conn.execute("BEGIN IMMEDIATE")
                 result = fn(conn)
                 conn.execute("COMMIT")
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+            except BaseException as exc:
+                _rollback(conn)
                 _resolve(loop, future, None, _translate(exc))
             else:
                 _resolve(loop, future, result, None)
         if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA optimize")
             conn.close()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Never lets a failed rollback kill the writer thread (callers would hang)."""
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 def _translate(exc: BaseException) -> BaseException:
@@ -152,8 +170,7 @@ class SQLiteStore(Store):
         try:
             return fn(conn, *args)
         finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
 
     # lifecycle ---------------------------------------------------------------------------
     async def open(self) -> None:

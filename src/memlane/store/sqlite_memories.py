@@ -9,8 +9,18 @@ import numpy as np
 
 from .. import errors
 from ..domain import Chunk, EntityMention, HistoryEntry, Memory, MemoryFilter
-from .sqlite_rows import (MEMORY_COLUMNS, MEMORY_SELECT, dump_json, filter_sql, ids_json,
-                          memory_params, norm_name, now_ts, row_to_history, row_to_memory)
+from .sqlite_rows import (
+    MEMORY_COLUMNS,
+    MEMORY_SELECT,
+    dump_json,
+    filter_sql,
+    ids_json,
+    memory_params,
+    norm_name,
+    now_ts,
+    row_to_history,
+    row_to_memory,
+)
 
 _INSERT_MEMORY = (f"INSERT INTO memories ({', '.join(MEMORY_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * len(MEMORY_COLUMNS))})")
@@ -20,11 +30,13 @@ _UPDATABLE = [c for c in MEMORY_COLUMNS
 _UPDATE_MEMORY = (f"UPDATE memories SET {', '.join(f'{c} = ?' for c in _UPDATABLE)} "
                   "WHERE id = ? AND user_id = ?")
 _IN_IDS = "IN (SELECT value FROM json_each(?))"
+# `+user_id = ?` below keeps SQLite from scanning all of the user's rows instead of
+# looking the listed ids up by key.
 
 
 # reads -------------------------------------------------------------------------------
 def load_memories(conn: sqlite3.Connection, user_id: str, ids: list[str]) -> dict[str, Memory]:
-    rows = conn.execute(f"{MEMORY_SELECT} WHERE m.user_id = ? AND m.id {_IN_IDS}",
+    rows = conn.execute(f"{MEMORY_SELECT} WHERE +m.user_id = ? AND m.id {_IN_IDS}",
                         (user_id, ids_json(ids))).fetchall()
     found = {row["id"]: row_to_memory(row) for row in rows}
     fill_entities(conn, list(found.values()))
@@ -164,7 +176,7 @@ def delete_user_rows(conn: sqlite3.Connection, user_id: str) -> bool:
 def record_access(conn: sqlite3.Connection, user_id: str, ids: list[str], at: float) -> None:
     """Not a content change: the user's version is left alone (keeps vector caches warm)."""
     conn.execute("UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? "
-                 f"WHERE user_id = ? AND id {_IN_IDS}", (at, user_id, ids_json(ids)))
+                 f"WHERE +user_id = ? AND id {_IN_IDS}", (at, user_id, ids_json(ids)))
 
 
 def insert_chunks(conn: sqlite3.Connection, memory: Memory, chunks: list[Chunk]) -> None:

@@ -2,6 +2,7 @@
 All functions run on a reader connection inside one read transaction (one snapshot)."""
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -12,7 +13,7 @@ import numpy as np
 from ..domain import Entity, Hit, MemoryFilter
 from .sqlite_rows import filter_sql, ids_json, norm_name, row_to_entity
 
-_IN_IDS = "IN (SELECT value FROM json_each(?))"
+_IN_IDS = "IN (SELECT value FROM json_each(?))"  # `+user_id`: look ids up by key
 RELATED_LIMIT = 20  # related entities followed per entity_search
 
 
@@ -44,7 +45,7 @@ def keyword_search(conn: sqlite3.Connection, user_id: str, terms: list[str],
         "AS score FROM chunks_fts WHERE chunks_fts MATCH ?) "
         "SELECT c.memory_id, max(h.score) AS score, c.idx FROM hits h "
         "JOIN chunks c ON c.id = h.chunk_id JOIN memories m ON m.id = c.memory_id "
-        f"WHERE m.user_id = ? AND {where} GROUP BY c.memory_id "
+        f"WHERE +m.user_id = ? AND {where} GROUP BY c.memory_id "
         "ORDER BY score DESC, c.memory_id LIMIT ?",
         (query, user_id, *params, limit))
     return [Hit(mid, score, {"chunk": idx}) for mid, score, idx in rows]
@@ -123,37 +124,48 @@ def unit_vector(vector) -> np.ndarray | None:
 
 def vector_search(conn: sqlite3.Connection, cache: VectorCache, user_id: str, vector,
                   flt: MemoryFilter, limit: int) -> list[Hit]:
-    """Score every chunk of the user, keep each memory's best, then walk memories best
-    first, checking them against the filter in SQL a batch at a time."""
+    """Score every chunk of the user and keep each memory's best; check the best few
+    memories against the filter in SQL, and when too few pass, the whole user at once."""
     q = unit_vector(vector)
     if q is None or limit <= 0:
         return []
     vecs = cache.get(conn, user_id, q.size)
     if not vecs.ids:
         return []
-    scores = vecs.matrix @ q
+    # einsum, not BLAS matmul: multithreaded gemv stalls ~8 ms when cores are busy
+    scores = np.einsum("ij,j->i", vecs.matrix, q)
     best = np.maximum.reduceat(scores, vecs.starts)
     order = np.argsort(-best, kind="stable")
-    hits: list[Hit] = []
-    step = max(2 * limit, 100)
-    for lo in range(0, len(order), step):
-        part = order[lo:lo + step]
-        allowed = allowed_ids(conn, user_id, [vecs.ids[i] for i in part], flt)
-        for group in part:
-            if vecs.ids[group] in allowed:
-                hits.append(Hit(vecs.ids[group], float(best[group]),
-                                {"chunk": vecs.best_chunk(group, scores)}))
-                if len(hits) == limit:
-                    return hits
-    return hits
+    head, tail = order[:max(2 * limit, 100)], order[max(2 * limit, 100):]
+    groups = _passing(head, vecs.ids, allowed_ids(conn, user_id, [vecs.ids[i] for i in head],
+                                                   flt), limit)
+    if len(groups) < limit and len(tail):
+        groups += _passing(tail, vecs.ids, allowed_ids(conn, user_id, None, flt),
+                           limit - len(groups))
+    return [Hit(vecs.ids[g], float(best[g]), {"chunk": vecs.best_chunk(g, scores)})
+            for g in groups]
 
 
-def allowed_ids(conn: sqlite3.Connection, user_id: str, ids: list[str],
+def _passing(groups: np.ndarray, ids: list[str], allowed: set[str], limit: int) -> list[int]:
+    out: list[int] = []
+    for group in groups:
+        if ids[group] in allowed:
+            out.append(int(group))
+            if len(out) == limit:
+                break
+    return out
+
+
+def allowed_ids(conn: sqlite3.Connection, user_id: str, ids: list[str] | None,
                 flt: MemoryFilter) -> set[str]:
+    """Which of ``ids`` (None: all the user's memories) pass the filter."""
     where, params = filter_sql(flt)
-    rows = conn.execute(f"SELECT m.id FROM memories m WHERE m.user_id = ? AND m.id {_IN_IDS} "
-                        f"AND {where}", (user_id, ids_json(ids), *params))
-    return {r[0] for r in rows}
+    if ids is None:
+        sql, args = "SELECT m.id FROM memories m WHERE m.user_id = ?", [user_id]
+    else:
+        sql = f"SELECT m.id FROM memories m WHERE +m.user_id = ? AND m.id {_IN_IDS}"
+        args = [user_id, ids_json(ids)]
+    return {r[0] for r in conn.execute(f"{sql} AND {where}", (*args, *params))}
 
 
 def vector_scores(conn: sqlite3.Connection, user_id: str, vector,
@@ -161,27 +173,19 @@ def vector_scores(conn: sqlite3.Connection, user_id: str, vector,
     q = unit_vector(vector)
     if q is None or not memory_ids:
         return {}
-    rows = conn.execute(f"SELECT memory_id, vector FROM chunks WHERE user_id = ? AND "
+    rows = conn.execute(f"SELECT memory_id, vector FROM chunks WHERE +user_id = ? AND "
                         f"memory_id {_IN_IDS} AND length(vector) = ?",
                         (user_id, ids_json(memory_ids), q.size * 4)).fetchall()
     if not rows:
         return {}
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, q.size)
     out: dict[str, float] = {}
-    for (memory_id, _), score in zip(rows, (matrix @ q).tolist()):
+    for (memory_id, _), score in zip(rows, np.einsum("ij,j->i", matrix, q).tolist()):
         out[memory_id] = max(score, out.get(memory_id, -np.inf))
     return out
 
 
 # entities ----------------------------------------------------------------------------
-@dataclass
-class _EntityHit:
-    score: float = 0.0
-    event_at: float = 0.0
-    direct: bool = False
-    names: list[str] | None = None
-
-
 def entity_search(conn: sqlite3.Connection, user_id: str, names: list[str],
                   flt: MemoryFilter, limit: int, related: bool) -> list[Hit]:
     """1.0 per named entity a memory links; 0.5 x strength per related entity it links,
@@ -189,30 +193,36 @@ def entity_search(conn: sqlite3.Connection, user_id: str, names: list[str],
     keys = list(dict.fromkeys(k for k in map(norm_name, names) if k))
     if not keys or limit <= 0:
         return []
-    named = dict(conn.execute(f"SELECT id, name FROM entities WHERE user_id = ? "
-                              f"AND norm_name {_IN_IDS}", (user_id, ids_json(keys))).fetchall())
-    if not named:
+    labels = dict(conn.execute(f"SELECT id, name FROM entities WHERE user_id = ? "
+                               f"AND norm_name {_IN_IDS}", (user_id, ids_json(keys))).fetchall())
+    if not labels:
         return []
-    weights = dict.fromkeys(named, 1.0)
-    labels = dict(named)
+    weights = dict.fromkeys(labels, 1.0)
     if related:
-        for eid, name, strength in _related(conn, user_id, list(named)):
+        for eid, name, strength in _related(conn, user_id, list(labels)):
             weights[eid], labels[eid] = 0.5 * strength, name
     where, params = filter_sql(flt)
-    rows = conn.execute(
-        "SELECT me.memory_id, me.entity_id, m.event_at FROM memory_entities me "
-        f"JOIN memories m ON m.id = me.memory_id WHERE me.entity_id {_IN_IDS} "
-        f"AND m.user_id = ? AND {where} ORDER BY me.memory_id, me.pos",
-        (ids_json(list(weights)), user_id, *params))
-    found: dict[str, _EntityHit] = {}
-    for memory_id, entity_id, event_at in rows:
-        hit = found.setdefault(memory_id, _EntityHit(event_at=event_at, names=[]))
-        hit.score += weights[entity_id]
-        hit.direct = hit.direct or entity_id in named
-        hit.names.append(labels[entity_id])
-    ranked = sorted(found.items(), key=lambda kv: (-kv[1].score, -kv[1].event_at, kv[0]))
-    return [Hit(mid, h.score, {"entities": h.names, "related": not h.direct})
-            for mid, h in ranked[:limit]]
+    ranked = conn.execute(
+        "SELECT me.memory_id, sum(w.value) AS score, max(w.value) AS top "
+        "FROM json_each(?) w JOIN memory_entities me ON me.entity_id = w.key "
+        f"JOIN memories m ON m.id = me.memory_id WHERE +m.user_id = ? AND {where} "
+        "GROUP BY me.memory_id ORDER BY score DESC, m.event_at DESC, me.memory_id LIMIT ?",
+        (json.dumps(weights), user_id, *params, limit)).fetchall()
+    linked = _linked_names(conn, [r[0] for r in ranked], labels)
+    return [Hit(mid, score, {"entities": linked.get(mid, []), "related": top < 1.0})
+            for mid, score, top in ranked]
+
+
+def _linked_names(conn: sqlite3.Connection, memory_ids: list[str],
+                  labels: dict[str, str]) -> dict[str, list[str]]:
+    """Names of the searched-for entities each memory links, in link order."""
+    out: dict[str, list[str]] = {}
+    rows = conn.execute(f"SELECT memory_id, entity_id FROM memory_entities WHERE memory_id "
+                        f"{_IN_IDS} ORDER BY memory_id, pos", (ids_json(memory_ids),))
+    for memory_id, entity_id in rows:
+        if entity_id in labels:
+            out.setdefault(memory_id, []).append(labels[entity_id])
+    return out
 
 
 def _related(conn: sqlite3.Connection, user_id: str,
