@@ -265,7 +265,8 @@ class SQLiteStore(Store):
 
     async def list_api_keys(self, user_id: str | None = None) -> list[ApiKey]:
         def read(conn: sqlite3.Connection) -> list[ApiKey]:
-            where, params = ("WHERE user_id = ?", (user_id,)) if user_id else ("", ())
+            where, params = (("WHERE user_id = ?", (user_id,)) if user_id is not None
+                             else ("", ()))
             rows = conn.execute(f"SELECT * FROM api_keys {where} ORDER BY created_at, id",
                                 params)
             return [row_to_key(r) for r in rows]
