@@ -2,7 +2,7 @@
 memories, through every endpoint. Another user's id answers exactly like a missing one."""
 import pytest
 
-from conftest import add_user
+from support import add_user
 
 
 @pytest.fixture
