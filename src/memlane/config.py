@@ -9,7 +9,7 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, model_validator
@@ -60,7 +60,18 @@ class Settings(BaseSettings):
     weight_recency: float = 0.15
     weight_frequency: float = 0.05
     weight_entity: float = 0.15
+    weight_time: float = 0.20  # in the query's time range ("in May 2023", "last week")
+    weight_neighbour: float = 0.15  # told right before/after a strong hit
     adaptive_weights: bool = True
+    fusion: Literal["weighted", "rrf"] = "weighted"  # scores, or reciprocal ranks
+    rrf_k: int = 60
+    time_mode: Literal["boost", "filter"] = "boost"  # for time words found in the query
+    neighbour_window: int = 1  # memories either side of a top hit to lift; 0 = off
+    neighbour_top: int = 10  # how many top hits lift their neighbours
+    neighbour_max_gap_hours: float = 6.0
+    index_context_keys: list[str] = ["speaker"]  # metadata indexed with the text
+    link_context_entities: bool = False  # also link those values as entities
+    record_access: bool = True
     recency_half_life_days: float = 30.0
     relevance_threshold: float = 0.25  # minimum cosine for a hit found by meaning alone
     strategy_limit: int = 50
@@ -84,7 +95,8 @@ class Settings(BaseSettings):
     def ranking_weights(self) -> dict[str, float]:
         return {"keyword": self.weight_keyword, "vector": self.weight_vector,
                 "reliability": self.weight_reliability, "recency": self.weight_recency,
-                "frequency": self.weight_frequency, "entity": self.weight_entity}
+                "frequency": self.weight_frequency, "entity": self.weight_entity,
+                "time": self.weight_time, "neighbour": self.weight_neighbour}
 
 
 def is_loopback(host: str) -> bool:

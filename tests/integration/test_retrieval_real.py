@@ -57,16 +57,35 @@ def test_entity_search_finds_memories_that_name_an_entity(real_client):
     assert names["Priya Raman"] == 2 and "Lisbon" in names
 
 
-def test_time_range_query_returns_only_memories_in_range(real_client):
-    may = _seed(real_client, ["Went to a pottery class with Mel."], type="episodic",
+def _seed_classes(client):
+    may = _seed(client, ["Went to a pottery class with Mel."], type="episodic",
                 occurred_at="2023-05-20T14:00:00Z")[0]
-    _seed(real_client, ["Went to a painting class with Mel."], type="episodic",
+    _seed(client, ["Went to a painting class with Mel."], type="episodic",
           occurred_at="2023-08-02T14:00:00Z")
-    _seed(real_client, ["Went to a cooking class with Mel."], type="episodic",
+    _seed(client, ["Went to a cooking class with Mel."], type="episodic",
           occurred_at="2022-05-11T09:00:00Z")
+    return may
+
+
+def test_time_words_lift_memories_in_range_by_default(real_client):
+    may = _seed_classes(real_client)
     results = _search(real_client, "What class did I go to in May 2023?")
+    assert results[0]["memory"]["id"] == may["id"]
+    assert [r["reasons"]["signals"]["time"] for r in results] == [1.0, 0.0, 0.0]
+
+
+def test_time_range_query_returns_only_memories_in_range(make_client, real_models, tmp_path):
+    from memlane.config import load_settings
+    from memlane.engine import Engine
+    from memlane.models import create
+    from memlane.models.runner import ModelRunner
+    settings = load_settings(data_dir=tmp_path / "f", time_mode="filter")
+    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models))
+    client = make_client(engine=engine)
+    may = _seed_classes(client)
+    results = _search(client, "What class did I go to in May 2023?")
     assert [r["memory"]["id"] for r in results] == [may["id"]]
-    explicit = _search(real_client, "class with Mel",
+    explicit = _search(client, "class with Mel",
                        filters={"since": "2023-07-01T00:00:00Z", "until": "2023-09-01T00:00:00Z"})
     assert [r["memory"]["text"] for r in explicit] == ["Went to a painting class with Mel."]
 

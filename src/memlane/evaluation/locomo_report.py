@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -36,13 +37,9 @@ ANCHOR = {
         "adversarial": {5: 43.9, 10: 54.7, 25: 66.3, 50: 72.5},
     },
 }
-SETTINGS_REPORTED = (
-    "store", "embedder", "nlp", "model_threads", "chunk_chars", "chunk_overlap_chars",
-    "embed_batch_size", "embed_cache_size", "default_importance", "default_confidence",
-    "weight_keyword", "weight_vector", "weight_reliability", "weight_recency",
-    "weight_frequency", "weight_entity", "adaptive_weights", "recency_half_life_days",
-    "relevance_threshold", "strategy_limit", "strategy_timeout_s", "profile_limit",
-    "recent_limit", "max_search_limit")
+# every setting is reported except these, which cannot change a figure
+SETTINGS_NOT_REPORTED = {"data_dir", "host", "port", "auth_enabled", "log_level",
+                         "max_body_bytes", "max_text_chars", "max_page_size"}
 
 
 @dataclass
@@ -124,9 +121,9 @@ def context(engine: Engine, overrides: dict[str, Any],
                     "load_average_start": [round(x, 2) for x in load_start],
                     "load_average_end": [round(x, 2) for x in os.getloadavg()],
                     "python": platform.python_version(), "platform": platform.platform(),
-                    "memlane": _memlane_version()},
+                    "memlane": _memlane_version(), "source": _git_state()},
         "models": {**engine.models.info(), "warm_up_s": engine.models.warm},
-        "settings": {k: getattr(settings, k) for k in SETTINGS_REPORTED},
+        "settings": settings.model_dump(mode="json", exclude=SETTINGS_NOT_REPORTED),
         "overrides": overrides,
     }
 
@@ -136,6 +133,20 @@ def _memlane_version() -> str:
         return version("memlane")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _git_state() -> dict[str, Any] | None:
+    """The checkout measured: commit and files changed since (None outside a checkout)."""
+    repo = Path(__file__).resolve().parents[3]
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=5, check=True)
+        status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"],
+                                capture_output=True, text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    return {"commit": head.stdout.strip(), "changed_files": changed}
 
 
 # output ----------------------------------------------------------------------------------

@@ -15,16 +15,39 @@ class Prepared:
     mentions: list[EntityMention]
 
 
-async def prepare(texts: list[str], models: ModelRunner, settings: Settings) -> list[Prepared]:
-    """Everything the store needs for each text; one NLP pass and one embedding pass."""
+async def prepare(texts: list[str], models: ModelRunner, settings: Settings,
+                  metadata: list[dict] | None = None) -> list[Prepared]:
+    """Everything the store needs for each text; one NLP pass and one embedding pass.
+    Values of ``settings.index_context_keys`` in a memory's metadata (such as who said it)
+    are indexed with each of its chunks, so "what did Caroline say" finds her turns."""
+    metadata = metadata or [{} for _ in texts]
     parsed = await models.parse(texts)
     chunked = [chunk_text(text, p.sentences, settings.chunk_chars, settings.chunk_overlap_chars)
                for text, p in zip(texts, parsed)]
+    for chunks, meta in zip(chunked, metadata):
+        prefix = context_prefix(meta, settings.index_context_keys)
+        for chunk in chunks:
+            chunk.text = prefix + chunk.text.strip()
     flat = [c for chunks in chunked for c in chunks]
     vectors = await models.embed([c.text for c in flat])
     for chunk, vector in zip(flat, vectors):
         chunk.vector = vector
-    return [Prepared(chunks, _unique(p.entities)) for chunks, p in zip(chunked, parsed)]
+    return [Prepared(chunks, _mentions(p, meta, settings))
+            for chunks, p, meta in zip(chunked, parsed, metadata)]
+
+
+def context_prefix(metadata: dict, keys: list[str]) -> str:
+    values = [str(metadata[k]).strip() for k in keys
+              if isinstance(metadata.get(k), str | int | float) and str(metadata[k]).strip()]
+    return f"{', '.join(values)}: " if values else ""
+
+
+def _mentions(parsed, metadata: dict, settings: Settings) -> list[EntityMention]:
+    mentions = list(parsed.entities)
+    if settings.link_context_entities:
+        mentions += [EntityMention(str(metadata[k]), "PERSON")
+                     for k in settings.index_context_keys if isinstance(metadata.get(k), str)]
+    return _unique(mentions)
 
 
 def _unique(mentions: list[EntityMention]) -> list[EntityMention]:

@@ -1,4 +1,9 @@
-"""Hybrid ranking: one score per memory from normalised signals, with its reasons."""
+"""Hybrid ranking: one score per memory from normalised signals, with its reasons.
+
+Query signals say how well a memory matches this query (keyword, vector, entity, time,
+neighbour); priors say how much to trust it at all (reliability, recency, frequency).
+``fusion="weighted"`` mixes the signal values; ``"rrf"`` replaces each query signal by its
+reciprocal rank among the candidates, which ignores the signals' differing scales."""
 from __future__ import annotations
 
 import math
@@ -8,7 +13,7 @@ from datetime import datetime
 from ..domain import Hit, Memory
 from .query import QueryAnalysis
 
-QUERY_SIGNALS = ("keyword", "vector", "entity")
+QUERY_SIGNALS = ("keyword", "vector", "entity", "time", "neighbour")
 
 
 @dataclass
@@ -18,15 +23,23 @@ class Ranked:
     reasons: dict = field(default_factory=dict)
 
 
+@dataclass
+class RankParams:
+    weights: dict[str, float]
+    adaptive: bool = True
+    threshold: float = 0.25
+    half_life_days: float = 30.0
+    fusion: str = "weighted"
+    rrf_k: int = 60
+
+
 def weights_for(base: dict[str, float], analysis: QueryAnalysis, adaptive: bool,
-                has_entities: bool) -> dict[str, float]:
-    """The settings' weights, without the signals this query cannot have, and, when
+                present: set[str]) -> dict[str, float]:
+    """The settings' weights, without the query signals this query cannot have, and, when
     adaptive, tilted by the kind of query."""
-    w = dict(base)
+    w = {k: (v if k not in QUERY_SIGNALS or k in present else 0.0) for k, v in base.items()}
     if not analysis.keywords:
         w["keyword"] = 0.0
-    if not has_entities:
-        w["entity"] = 0.0
     if adaptive:
         if analysis.specific:
             w["keyword"] *= 1.5
@@ -40,35 +53,52 @@ def weights_for(base: dict[str, float], analysis: QueryAnalysis, adaptive: bool,
 
 
 def rank(hits: dict[str, list[Hit]], memories: dict[str, Memory], cosines: dict[str, float],
-         analysis: QueryAnalysis, base_weights: dict[str, float], *, adaptive: bool,
-         threshold: float, half_life_days: float, now: datetime) -> list[Ranked]:
+         analysis: QueryAnalysis, p: RankParams, now: datetime) -> list[Ranked]:
     found = _found_by(hits)
-    kw = _normalised(hits.get("keyword", []))
-    ent = _normalised(hits.get("graph", []))
-    weights = weights_for(base_weights, analysis, adaptive, bool(ent))
+    candidates = {mid: memories[mid] for mid in found if mid in memories}
+    values = _query_signals(hits, candidates, cosines, analysis)
+    kept = {mid for mid in candidates if _relevant(mid, values, p.threshold)}
+    if p.fusion == "rrf":
+        values = {name: _reciprocal_ranks(v, kept, p.rrf_k) for name, v in values.items()}
+    present = {name for name, v in values.items() if any(v.get(mid) for mid in kept)}
+    weights = weights_for(p.weights, analysis, p.adaptive, present)
     total_w = sum(weights.values()) or 1.0
     ranked = []
-    for memory_id, strategies in found.items():
-        memory = memories.get(memory_id)
-        if memory is None:
-            continue
-        signals = {
-            "keyword": kw.get(memory_id, 0.0),
-            "vector": max(0.0, cosines.get(memory_id, 0.0)),
-            "entity": ent.get(memory_id, 0.0),
-            "reliability": memory.confidence,
-            "recency": _recency(memory, now, half_life_days),
-            "frequency": min(1.0, math.log1p(memory.access_count) / math.log1p(100)),
-        }
-        if not _relevant(signals, threshold):
-            continue
+    for mid in kept:
+        memory = candidates[mid]
+        signals = {name: values[name].get(mid, 0.0) for name in QUERY_SIGNALS}
+        signals.update(_priors(memory, now, p.half_life_days))
         score = sum(weights[k] * v for k, v in signals.items()) / total_w
-        reasons = {"strategies": sorted(strategies),
+        reasons = {"strategies": sorted(found[mid]),
                    "signals": {k: round(v, 4) for k, v in signals.items()},
                    "weights": {k: round(v / total_w, 4) for k, v in weights.items()}}
         ranked.append(Ranked(memory, round(score, 6), reasons))
-    ranked.sort(key=lambda r: r.score, reverse=True)
+    ranked.sort(key=lambda r: (r.score, r.reasons["signals"]["vector"]), reverse=True)
     return ranked
+
+
+def _query_signals(hits, candidates, cosines, analysis) -> dict[str, dict[str, float]]:
+    time_range = analysis.time_range
+    return {
+        "keyword": _normalised(hits.get("keyword", [])),
+        "vector": {mid: max(0.0, cosines.get(mid, 0.0)) for mid in candidates},
+        "entity": _normalised(hits.get("graph", [])),
+        "time": {mid: 1.0 for mid, m in candidates.items()
+                 if time_range and _within(m.event_time, time_range)},
+        "neighbour": {h.memory_id: h.score for h in hits.get("neighbour", [])},
+    }
+
+
+def _priors(memory: Memory, now: datetime, half_life_days: float) -> dict[str, float]:
+    age_days = max(0.0, (now - memory.event_time).total_seconds() / 86400)
+    return {"reliability": memory.confidence,
+            "recency": 0.5 ** (age_days / half_life_days),
+            "frequency": min(1.0, math.log1p(memory.access_count) / math.log1p(100))}
+
+
+def _within(when: datetime, time_range) -> bool:
+    return ((time_range.since is None or when >= time_range.since)
+            and (time_range.until is None or when < time_range.until))
 
 
 def _found_by(hits: dict[str, list[Hit]]) -> dict[str, set[str]]:
@@ -86,11 +116,16 @@ def _normalised(hits: list[Hit]) -> dict[str, float]:
     return {h.memory_id: max(0.0, h.score) / best for h in hits}
 
 
-def _recency(memory: Memory, now: datetime, half_life_days: float) -> float:
-    age_days = max(0.0, (now - memory.event_time).total_seconds() / 86400)
-    return 0.5 ** (age_days / half_life_days)
+def _reciprocal_ranks(values: dict[str, float], kept: set[str], k: int) -> dict[str, float]:
+    """1.0 for the best candidate, (k+1)/(k+r) for the r-th; 0 where the signal is 0."""
+    order = sorted((mid for mid in kept if values.get(mid, 0) > 0),
+                   key=lambda mid: values[mid], reverse=True)
+    return {mid: (k + 1) / (k + r) for r, mid in enumerate(order, start=1)}
 
 
-def _relevant(signals: dict[str, float], threshold: float) -> bool:
-    """A hit must match the query: by words, by an entity, or by meaning above threshold."""
-    return signals["keyword"] > 0 or signals["entity"] > 0 or signals["vector"] >= threshold
+def _relevant(mid: str, values: dict[str, dict[str, float]], threshold: float) -> bool:
+    """A hit must match the query: by words, by an entity, by meaning above threshold, or
+    by standing next to a hit that does."""
+    return (values["keyword"].get(mid, 0) > 0 or values["entity"].get(mid, 0) > 0
+            or values["neighbour"].get(mid, 0) > 0
+            or values["vector"].get(mid, 0) >= threshold)

@@ -14,7 +14,7 @@ from ..models.runner import ModelRunner
 from ..schemas import SearchQuery
 from ..store.base import Store
 from .query import QueryAnalysis, analyse
-from .ranking import Ranked, rank
+from .ranking import Ranked, RankParams, rank
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("vector", "keyword", "graph", "profile", "recent")
@@ -46,28 +46,54 @@ class Retriever:
         flt = self._filter(q, analysis)
         hits, status = await self._run_strategies(user_id, analysis, vector, flt)
         t2 = time.perf_counter()
-        ids = list({h.memory_id for strategy_hits in hits.values() for h in strategy_hits})
-        memories = await self.store.get_memories(user_id, ids)
+        memories: dict = {}
         cosines = {h.memory_id: h.score for h in hits.get("vector", [])}
-        missing = [i for i in ids if i not in cosines]
-        if missing:
-            cosines.update(await self.store.vector_scores(user_id, vector, missing))
-        s = self.settings
-        ranked = rank(hits, memories, cosines, analysis, s.ranking_weights,
-                      adaptive=s.adaptive_weights, threshold=s.relevance_threshold,
-                      half_life_days=s.recency_half_life_days, now=now)
-        results = ranked[:min(q.limit, s.max_search_limit)]
-        if results:
+        ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now)
+        if self.settings.neighbour_window > 0 and ranked:
+            hits["neighbour"] = await self._neighbour_hits(user_id, ranked)
+            ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now)
+        results = ranked[:min(q.limit, self.settings.max_search_limit)]
+        if results and self.settings.record_access:
             await self.store.record_access(user_id, [r.memory.id for r in results], now)
         t3 = time.perf_counter()
         timings = {"analysis": t1 - t0, "strategies": t2 - t1, "ranking": t3 - t2}
         return SearchOutcome(results, analysis, status,
                              {k: round(v * 1000, 2) for k, v in timings.items()})
 
+    async def _rank(self, user_id, hits, memories, cosines, vector, analysis, now
+                    ) -> list[Ranked]:
+        """Rank every candidate found so far, fetching what is not yet known of them."""
+        ids = list({h.memory_id for strategy_hits in hits.values() for h in strategy_hits})
+        memories.update(await self.store.get_memories(user_id,
+                                                      [i for i in ids if i not in memories]))
+        missing = [i for i in ids if i not in cosines]
+        if missing:
+            cosines.update(await self.store.vector_scores(user_id, vector, missing))
+        s = self.settings
+        params = RankParams(s.ranking_weights, s.adaptive_weights, s.relevance_threshold,
+                            s.recency_half_life_days, s.fusion, s.rrf_k)
+        return rank(hits, memories, cosines, analysis, params, now)
+
+    async def _neighbour_hits(self, user_id: str, ranked: list[Ranked]) -> list[Hit]:
+        """Memories told just before or after the top hits (the rest of that exchange),
+        scored by that hit's own score."""
+        top = ranked[:self.settings.neighbour_top]
+        found = await self.store.neighbours(
+            user_id, [r.memory.id for r in top], window=self.settings.neighbour_window,
+            max_gap_s=self.settings.neighbour_max_gap_hours * 3600)
+        scores: dict[str, float] = {}
+        for r in top:
+            for mid in found.get(r.memory.id, []):
+                scores[mid] = max(scores.get(mid, 0.0), r.score)
+        return [Hit(mid, score) for mid, score in scores.items()]
+
     def _filter(self, q: SearchQuery, analysis: QueryAnalysis) -> MemoryFilter:
+        """Explicit filters are hard; time words in the query filter only in "filter"
+        time mode (in "boost" mode they lift memories in range instead)."""
         f = q.filters
         since, until = (f.since, f.until) if f else (None, None)
-        if since is None and until is None and analysis.time_range:
+        if (since is None and until is None and analysis.time_range
+                and self.settings.time_mode == "filter"):
             since, until = analysis.time_range.since, analysis.time_range.until
         return MemoryFilter(types=q.types, since=since, until=until,
                             metadata=f.metadata if f else None, entity=f.entity if f else None)

@@ -37,7 +37,8 @@ class MemoryService:
         results: list[tuple[Memory, bool] | None] = [await self._existing(user_id, it)
                                                       for it in items]
         todo = [i for i, r in enumerate(results) if r is None]
-        prepared = await prepare([items[i].text for i in todo], self.models, self.settings)
+        prepared = await prepare([items[i].text for i in todo], self.models, self.settings,
+                                 [items[i].metadata for i in todo])
         for i, prep in zip(todo, prepared):
             results[i] = await self._insert(user_id, items[i], prep, actor)
         return results  # type: ignore[return-value]
@@ -89,8 +90,9 @@ class MemoryService:
                                                                           "emotion")}
         updated = replace(current, **changes, updated_at=utcnow())
         chunks = mentions = None
-        if "text" in changes and changes["text"] != current.text:
-            prep = (await prepare([updated.text], self.models, self.settings))[0]
+        if changes.get("text", current.text) != current.text or "metadata" in changes:
+            prep = (await prepare([updated.text], self.models, self.settings,
+                                  [updated.metadata]))[0]
             chunks, mentions = prep.chunks, prep.mentions
             updated.content_hash = content_hash(updated.text)
         return await self.store.update_memory(updated, old_text=current.text, actor=actor,

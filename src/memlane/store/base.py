@@ -149,6 +149,13 @@ class Store(ABC):
         (score 0.5 x relation strength in 0..1). detail: {"entities": [...], "related": bool}."""
 
     @abstractmethod
+    async def neighbours(self, user_id: str, memory_ids: list[str], *, window: int,
+                         max_gap_s: float) -> dict[str, list[str]]:
+        """For each of the user's memories, the ids of up to ``window`` memories told just
+        before and just after it (insertion order), whose event times lie within
+        ``max_gap_s`` of its own: the turns around a turn of the same conversation."""
+
+    @abstractmethod
     async def list_entities(self, user_id: str, *, query: str | None = None,
                             limit: int = 100, offset: int = 0) -> list[Entity]:
         """The user's entities with how many memories link to them, most linked first;

@@ -125,8 +125,12 @@ CREATE TABLE user_versions (
 );
 """
 
+# Insertion order per user (rowid within equal keys), for neighbours().
+M002_USER_ORDER = "CREATE INDEX memories_user_order ON memories(user_id);"
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
+    ("m002_user_order", M002_USER_ORDER),
 ]
 
 

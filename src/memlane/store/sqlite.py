@@ -334,6 +334,11 @@ class SQLiteStore(Store):
                             memory_ids: list[str]) -> dict[str, float]:
         return await self._read(search.vector_scores, user_id, vector, list(memory_ids))
 
+    async def neighbours(self, user_id: str, memory_ids: list[str], *, window: int,
+                         max_gap_s: float) -> dict[str, list[str]]:
+        return await self._read(search.neighbours, user_id, list(memory_ids), window,
+                                max_gap_s)
+
     async def entity_search(self, user_id: str, names: list[str], flt: MemoryFilter,
                             limit: int, *, related: bool = True) -> list[Hit]:
         return await self._read(search.entity_search, user_id, list(names), flt, limit,

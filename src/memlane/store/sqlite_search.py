@@ -247,3 +247,23 @@ def list_entities(conn: sqlite3.Connection, user_id: str, query: str | None, lim
         "ORDER BY memory_count DESC, e.norm_name, e.id LIMIT ? OFFSET ?",
         (user_id, needle, limit, offset))
     return [row_to_entity(row) for row in rows]
+
+
+# neighbours --------------------------------------------------------------------------
+def neighbours(conn: sqlite3.Connection, user_id: str, memory_ids: list[str], window: int,
+               max_gap_s: float) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for memory_id in dict.fromkeys(memory_ids):
+        row = conn.execute("SELECT rowid, event_at FROM memories WHERE id = ? AND user_id = ?",
+                           (memory_id, user_id)).fetchone()
+        if row is None:
+            continue
+        rowid, event_at = row
+        around = []
+        for op, order in (("<", "DESC"), (">", "ASC")):
+            around += conn.execute(
+                f"SELECT id, event_at FROM memories INDEXED BY memories_user_order "
+                f"WHERE user_id = ? AND rowid {op} ? ORDER BY rowid {order} LIMIT ?",
+                (user_id, rowid, window)).fetchall()
+        out[memory_id] = [mid for mid, at in around if abs(at - event_at) <= max_gap_s]
+    return out
