@@ -20,10 +20,12 @@ from memlane.models.runner import ModelRunner
 pytestmark = pytest.mark.integration
 
 DATA = Path(__file__).parents[2].parent / "shared" / "data" / "locomo-dev.json"
-QUESTIONS = 100  # the first 100 of conv-26's 199 questions keep the test well under 60 s
-# Measured (conv-26, first 100 questions, default settings): ours recall@10 = MEASURED_OURS,
-# keyword-only MEASURED_KW, vector-only MEASURED_VEC. The floor sits a few points below.
-FLOOR_AT_10 = 0.0
+QUESTIONS = None  # all 199 of conv-26's questions: ~40 s here (2 cores), under the 60 s budget
+# Measured on the engine of commit dcfd4a3 (conv-26, all questions, 197 scored, default
+# settings, three runs): recall@10 ours 64.6-65.3, keyword-only (BM25) 58.7-59.2,
+# vector-only 41.8. Runs differ by up to ~1 point (ties broken by random memory ids).
+# The floor sits a few points below ours.
+FLOOR_AT_10 = 61.0
 
 
 async def _evaluate(settings, real_models, conversations):
@@ -43,7 +45,7 @@ def test_locomo_recall_at_10_floor_and_beats_baselines(real_models, tmp_path):
     settings = load_settings(data_dir=tmp_path / "locomo")
     result = asyncio.run(_evaluate(settings, real_models, conversations))
 
-    assert result["questions"]["scored"] >= QUESTIONS - 5
+    assert result["questions"]["scored"] == 197  # 2 of conv-26's questions have no evidence
     at10 = {s: result["recall"][s]["overall"]["@10"] for s in ("ours", "keyword", "vector")}
     assert at10["ours"] >= FLOOR_AT_10, at10
     assert at10["ours"] > at10["keyword"], at10

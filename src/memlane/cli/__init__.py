@@ -6,6 +6,7 @@ import click
 
 from .admin import keys, users
 from .client import add, delete, export, get, import_, list_, search
+from .evaluate import eval_
 from .serve import serve
 
 
@@ -15,7 +16,7 @@ def cli() -> None:
     """memlane: a local-first memory server."""
 
 
-for command in (serve, add, search, list_, get, delete, import_, export, users, keys):
+for command in (serve, add, search, list_, get, delete, import_, export, users, keys, eval_):
     cli.add_command(command)
 
 

@@ -243,9 +243,10 @@ async def _ask_all(engine, conversations, ingested, progress):
     return rows, answers
 
 
-def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """`key=value` settings overrides, validated; unknown keys are refused, not ignored.
-    Raises ValueError (pydantic's ValidationError is one) with a readable message."""
+    A value starting with [ or { is JSON (`index_context_keys=[]`). Raises ValueError
+    (pydantic's ValidationError and json's JSONDecodeError are ones)."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -254,7 +255,8 @@ def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
             raise ValueError(f"--set {pair!r}: expected key=value with a known setting key")
         if key == "data_dir":
             raise ValueError("--set data_dir: the benchmark always runs on a temporary directory")
-        out[key] = value.strip()
+        value = value.strip()
+        out[key] = json.loads(value) if value.startswith(("[", "{")) else value  # list keys
     load_settings(**out, data_dir=tempfile.gettempdir())  # bad values fail here, not mid-run
     return out
 
@@ -263,6 +265,7 @@ async def run(path: str | Path, *, limit: int | None = None, questions: int | No
               overrides: dict[str, Any] | None = None, progress: bool = True) -> dict[str, Any]:
     """The whole benchmark on a fresh engine in a temporary data directory: the report."""
     started, load_start = time.perf_counter(), os.getloadavg()
+    source = report.git_state()  # at the start: the code that runs is the code imported now
     conversations = load_conversations(path, limit, questions)
     overrides = dict(overrides or {})
     with tempfile.TemporaryDirectory(prefix="memlane-locomo-") as tmp:
@@ -271,7 +274,7 @@ async def run(path: str | Path, *, limit: int | None = None, questions: int | No
         await engine.start()
         try:
             figures = await evaluate(engine, conversations, progress=progress)
-            context = report.context(engine, overrides, load_start)
+            context = report.context(engine, overrides, load_start, source)
         finally:
             await engine.stop()
     return {**figures, "data_path": str(Path(path).resolve()),

@@ -113,15 +113,15 @@ def summarise(conversations: list[Conversation], questions: list[Question],
     }
 
 
-def context(engine: Engine, overrides: dict[str, Any],
-            load_start: tuple[float, float, float]) -> dict[str, Any]:
+def context(engine: Engine, overrides: dict[str, Any], load_start: tuple[float, float, float],
+            source: dict[str, Any] | None = None) -> dict[str, Any]:
     settings = engine.settings
     return {
         "machine": {"cpu_count": os.cpu_count(),
                     "load_average_start": [round(x, 2) for x in load_start],
                     "load_average_end": [round(x, 2) for x in os.getloadavg()],
                     "python": platform.python_version(), "platform": platform.platform(),
-                    "memlane": _memlane_version(), "source": _git_state()},
+                    "memlane": _memlane_version(), "source": source},
         "models": {**engine.models.info(), "warm_up_s": engine.models.warm},
         "settings": settings.model_dump(mode="json", exclude=SETTINGS_NOT_REPORTED),
         "overrides": overrides,
@@ -135,7 +135,7 @@ def _memlane_version() -> str:
         return "unknown"
 
 
-def _git_state() -> dict[str, Any] | None:
+def git_state() -> dict[str, Any] | None:
     """The checkout measured: commit and files changed since (None outside a checkout)."""
     repo = Path(__file__).resolve().parents[3]
     try:

@@ -1,7 +1,9 @@
 """Hybrid ranking: one score per memory from normalised signals, with its reasons.
 
-Query signals say how well a memory matches this query (keyword, vector, entity, time,
-neighbour); priors say how much to trust it at all (reliability, recency, frequency).
+Query signals say how well a memory matches this query (keyword, vector, entity, time);
+priors say how much to trust it at all (reliability, recency, frequency). A memory told
+right next to a strong hit (its neighbour) scores at least ``neighbour_decay`` x that hit's
+score, so the rest of an exchange comes up with it but never above it.
 ``fusion="weighted"`` mixes the signal values; ``"rrf"`` replaces each query signal by its
 reciprocal rank among the candidates, which ignores the signals' differing scales."""
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from ..domain import Hit, Memory
 from .query import QueryAnalysis
 
-QUERY_SIGNALS = ("keyword", "vector", "entity", "time", "neighbour")
+QUERY_SIGNALS = ("keyword", "vector", "entity", "time")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class RankParams:
     half_life_days: float = 30.0
     fusion: str = "weighted"
     rrf_k: int = 60
+    neighbour_decay: float = 0.8
 
 
 def weights_for(base: dict[str, float], analysis: QueryAnalysis, adaptive: bool,
@@ -57,7 +60,8 @@ def rank(hits: dict[str, list[Hit]], memories: dict[str, Memory], cosines: dict[
     found = _found_by(hits)
     candidates = {mid: memories[mid] for mid in found if mid in memories}
     values = _query_signals(hits, candidates, cosines, analysis)
-    kept = {mid for mid in candidates if _relevant(mid, values, p.threshold)}
+    lifted = {h.memory_id: h.score for h in hits.get("neighbour", [])}
+    kept = {mid for mid in candidates if _relevant(mid, values, p.threshold) or mid in lifted}
     if p.fusion == "rrf":
         values = {name: _reciprocal_ranks(v, kept, p.rrf_k) for name, v in values.items()}
     present = {name for name, v in values.items() if any(v.get(mid) for mid in kept)}
@@ -69,11 +73,14 @@ def rank(hits: dict[str, list[Hit]], memories: dict[str, Memory], cosines: dict[
         signals = {name: values[name].get(mid, 0.0) for name in QUERY_SIGNALS}
         signals.update(_priors(memory, now, p.half_life_days))
         score = sum(weights[k] * v for k, v in signals.items()) / total_w
+        score = max(score, p.neighbour_decay * lifted.get(mid, 0.0))
         reasons = {"strategies": sorted(found[mid]),
                    "signals": {k: round(v, 4) for k, v in signals.items()},
+                   "neighbour_of_score": round(lifted.get(mid, 0.0), 4),
                    "weights": {k: round(v / total_w, 4) for k, v in weights.items()}}
         ranked.append(Ranked(memory, round(score, 6), reasons))
-    ranked.sort(key=lambda r: (r.score, r.reasons["signals"]["vector"]), reverse=True)
+    ranked.sort(key=lambda r: (-r.score, -r.reasons["signals"]["vector"],
+                               r.memory.created_at, r.memory.id))
     return ranked
 
 
@@ -85,7 +92,6 @@ def _query_signals(hits, candidates, cosines, analysis) -> dict[str, dict[str, f
         "entity": _normalised(hits.get("graph", [])),
         "time": {mid: 1.0 for mid, m in candidates.items()
                  if time_range and _within(m.event_time, time_range)},
-        "neighbour": {h.memory_id: h.score for h in hits.get("neighbour", [])},
     }
 
 
@@ -124,8 +130,6 @@ def _reciprocal_ranks(values: dict[str, float], kept: set[str], k: int) -> dict[
 
 
 def _relevant(mid: str, values: dict[str, dict[str, float]], threshold: float) -> bool:
-    """A hit must match the query: by words, by an entity, by meaning above threshold, or
-    by standing next to a hit that does."""
+    """A hit must match the query: by words, by an entity, or by meaning above threshold."""
     return (values["keyword"].get(mid, 0) > 0 or values["entity"].get(mid, 0) > 0
-            or values["neighbour"].get(mid, 0) > 0
             or values["vector"].get(mid, 0) >= threshold)

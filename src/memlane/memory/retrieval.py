@@ -71,12 +71,12 @@ class Retriever:
             cosines.update(await self.store.vector_scores(user_id, vector, missing))
         s = self.settings
         params = RankParams(s.ranking_weights, s.adaptive_weights, s.relevance_threshold,
-                            s.recency_half_life_days, s.fusion, s.rrf_k)
+                            s.recency_half_life_days, s.fusion, s.rrf_k, s.neighbour_decay)
         return rank(hits, memories, cosines, analysis, params, now)
 
     async def _neighbour_hits(self, user_id: str, ranked: list[Ranked]) -> list[Hit]:
         """Memories told just before or after the top hits (the rest of that exchange),
-        scored by that hit's own score."""
+        carrying that hit's score."""
         top = ranked[:self.settings.neighbour_top]
         found = await self.store.neighbours(
             user_id, [r.memory.id for r in top], window=self.settings.neighbour_window,
