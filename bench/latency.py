@@ -20,10 +20,10 @@ QUERIES = ["what did we talk about hiking?", "when is the dentist appointment?",
            "did anyone mention the garden last week?"]
 
 
-async def measure(engine: Engine, rounds: int) -> dict:
+async def measure(engine: Engine, rounds: int, size: int) -> dict:
     full, embed, keyword = [], [], []
     for i in range(rounds):
-        q = f"{QUERIES[i % len(QUERIES)]} ({i})"  # defeat the query cache: measure the work
+        q = f"{QUERIES[i % len(QUERIES)]} ({size}-{i})"  # unique: measure work, not the cache
         t0 = time.perf_counter()
         await engine.search("local", SearchQuery(query=q, limit=10))
         t1 = time.perf_counter()
@@ -53,7 +53,7 @@ async def main(sizes: list[int], rounds: int) -> dict:
             for i in range(0, len(items), 100):
                 await engine.memories.add_many("local", items[i:i + 100])
             stored = size
-            out["sizes"][str(size)] = await measure(engine, rounds)
+            out["sizes"][str(size)] = await measure(engine, rounds, size)
         await engine.stop()
     out["machine"] = state()
     return out
