@@ -35,6 +35,19 @@ class Accounts:
             raise NotFound(f"user {name_or_id} not found")
         return user
 
+    async def list_users(self) -> list[User]:
+        return await self.store.list_users()
+
+    async def delete_user(self, name_or_id: str) -> None:
+        await self.store.delete_user((await self.user(name_or_id)).id)
+
+    async def list_keys(self, user: str | None = None) -> list[ApiKey]:
+        return await self.store.list_api_keys((await self.user(user)).id if user else None)
+
+    async def revoke_key(self, key_id: str) -> None:
+        if not await self.store.revoke_api_key(key_id):
+            raise NotFound(f"no key {key_id}")
+
     async def create_key(self, user_id: str, name: str = "default") -> tuple[ApiKey, str]:
         """The stored key record and the secret, which is never shown again."""
         secret = KEY_PREFIX + secrets.token_urlsafe(32)

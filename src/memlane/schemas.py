@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .domain import HistoryEntry, Memory, MemoryType, Source
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware_utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
@@ -36,7 +36,7 @@ class MemoryCreate(BaseModel):
             raise ValueError("text must not be blank")
         return v
 
-    _aware_occurred = field_validator("occurred_at")(lambda cls, v: _aware(v))
+    _aware_occurred = field_validator("occurred_at")(lambda cls, v: aware_utc(v))
 
 
 class MemoryPatch(BaseModel):
@@ -49,7 +49,7 @@ class MemoryPatch(BaseModel):
     confidence: float | None = Field(None, ge=0, le=1)
     emotion: str | None = Field(None, max_length=32)
 
-    _aware_occurred = field_validator("occurred_at")(lambda cls, v: _aware(v))
+    _aware_occurred = field_validator("occurred_at")(lambda cls, v: aware_utc(v))
 
 
 class SearchFilters(BaseModel):
@@ -59,7 +59,7 @@ class SearchFilters(BaseModel):
     metadata: dict[str, Any] | None = None
     entity: str | None = None
 
-    _aware = field_validator("since", "until")(lambda cls, v: _aware(v))
+    _aware = field_validator("since", "until")(lambda cls, v: aware_utc(v))
 
 
 class SearchQuery(BaseModel):

@@ -37,7 +37,7 @@ def users():
 @users.command("list")
 @data_dir_option
 def users_list(data_dir):
-    for u in _run(data_dir, lambda a: a.store.list_users()):
+    for u in _run(data_dir, lambda a: a.list_users()):
         click.echo(f"{u.id}  {u.name}{'  (admin)' if u.is_admin else ''}")
 
 
@@ -66,10 +66,7 @@ def users_delete(name, yes, data_dir):
     """Delete user NAME, their keys and every memory they own."""
     if not yes:
         click.confirm(f"Delete user {name} and all their memories?", abort=True)
-
-    async def work(accounts: Accounts):
-        return await accounts.store.delete_user((await accounts.user(name)).id)
-    _run(data_dir, work)
+    _run(data_dir, lambda a: a.delete_user(name))
     click.echo(f"deleted {name}")
 
 
@@ -94,10 +91,7 @@ def keys_create(user, name, data_dir):
 @click.argument("user", required=False)
 @data_dir_option
 def keys_list(user, data_dir):
-    async def work(accounts: Accounts):
-        user_id = (await accounts.user(user)).id if user else None
-        return await accounts.store.list_api_keys(user_id)
-    for k in _run(data_dir, work):
+    for k in _run(data_dir, lambda a: a.list_keys(user)):
         state = "revoked" if k.revoked else "active"
         click.echo(f"{k.id}  {k.user_id}  {k.name}  {k.prefix}…  {state}")
 
@@ -106,6 +100,5 @@ def keys_list(user, data_dir):
 @click.argument("key_id")
 @data_dir_option
 def keys_revoke(key_id, data_dir):
-    if not _run(data_dir, lambda a: a.store.revoke_api_key(key_id)):
-        raise click.ClickException(f"no key {key_id}")
+    _run(data_dir, lambda a: a.revoke_key(key_id))
     click.echo(f"revoked {key_id}")

@@ -36,11 +36,15 @@ class MemoryService:
             self._check_size(item.text, f"memories[{i}].text" if len(items) > 1 else "text")
         results: list[tuple[Memory, bool] | None] = [await self._existing(user_id, it)
                                                       for it in items]
-        todo = [i for i, r in enumerate(results) if r is None]
+        first = _first_of_each(items, results)
+        todo = sorted(set(first.values()))
         prepared = await prepare([items[i].text for i in todo], self.models, self.settings,
                                  [items[i].metadata for i in todo])
         for i, prep in zip(todo, prepared):
-            results[i] = await self._insert(user_id, items[i], prep, actor)
+            results[i] = (await self._insert(user_id, items[i], prep, actor), True)
+        for i, j in first.items():  # a repeat inside the batch gets the first one's memory
+            if i != j:
+                results[i] = (results[j][0], False)
         return results  # type: ignore[return-value]
 
     async def _existing(self, user_id: str, item: MemoryCreate) -> tuple[Memory, bool] | None:
@@ -51,10 +55,7 @@ class MemoryService:
             found = await self.store.find_memory(user_id, content_hash=content_hash(item.text))
         return (found, False) if found else None
 
-    async def _insert(self, user_id, item, prep, actor) -> tuple[Memory, bool]:
-        again = await self._existing(user_id, item)  # a duplicate earlier in the same batch
-        if again:
-            return again
+    async def _insert(self, user_id: str, item: MemoryCreate, prep, actor: str) -> Memory:
         now = utcnow()
         s = self.settings
         memory = Memory(
@@ -64,8 +65,7 @@ class MemoryService:
             importance=s.default_importance if item.importance is None else item.importance,
             confidence=s.default_confidence if item.confidence is None else item.confidence,
             content_hash=content_hash(item.text))
-        stored = await self.store.insert_memory(memory, prep.chunks, prep.mentions, actor=actor)
-        return stored, True
+        return await self.store.insert_memory(memory, prep.chunks, prep.mentions, actor=actor)
 
     async def get(self, user_id: str, memory_id: str) -> Memory:
         memory = await self.store.get_memory(user_id, memory_id)
@@ -143,6 +143,24 @@ class MemoryService:
             raise PayloadTooLarge(
                 f"text is {len(text)} characters; the limit is {self.settings.max_text_chars}",
                 param=param)
+
+
+def _first_of_each(items: list[MemoryCreate], found: list) -> dict[int, int]:
+    """For each item not already stored, the index of the first item in the batch with
+    the same client id or the same text (itself when it is the first)."""
+    seen: dict[str, int] = {}
+    first: dict[int, int] = {}
+    for i, item in enumerate(items):
+        if found[i] is not None:
+            continue
+        keys = [f"hash:{content_hash(item.text)}"]
+        if item.client_id:
+            keys.append(f"id:{item.client_id}")
+        j = next((seen[k] for k in keys if k in seen), i)
+        first[i] = j
+        for k in keys:
+            seen.setdefault(k, j)
+    return first
 
 
 _IMPORT_FIELDS = set(MemoryCreate.model_fields)

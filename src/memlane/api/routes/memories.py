@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ...domain import MemoryFilter, MemoryType
 from ...errors import BadRequest
-from ...schemas import HistoryOut, MemoryCreate, MemoryOut, MemoryPatch, _aware
+from ...schemas import HistoryOut, MemoryCreate, MemoryOut, MemoryPatch, aware_utc
 from ..deps import CurrentUser, EngineDep
 
 router = APIRouter(prefix="/memories", tags=["memories"])
@@ -67,7 +67,7 @@ async def list_memories(
         metadata: Annotated[str | None, Query(description="JSON object, exact match")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0) -> MemoryPage:
-    flt = MemoryFilter(types=type, since=_aware(since), until=_aware(until), entity=entity,
+    flt = MemoryFilter(types=type, since=aware_utc(since), until=aware_utc(until), entity=entity,
                        metadata=_metadata(metadata))
     memories, total = await engine.memories.list(user.id, flt, limit, offset)
     return MemoryPage(memories=[MemoryOut.of(m) for m in memories], total=total, limit=limit,
