@@ -36,7 +36,21 @@ class Settings(BaseSettings):
     store: str = "sqlite"
     embedder: str = "minilm"
     nlp: str = "spacy"
+    llm: str = "local"  # "local" (llama.cpp, packaged model) | "remote" (OpenAI-compatible)
     model_threads: int = 2
+
+    # the LLM (SPEC G): local GGUF, or any OpenAI-compatible endpoint
+    llm_model_path: Path | None = None  # any GGUF; default: the packaged Qwen2.5 1.5B
+    llm_context: int = 4096  # tokens in the local model's window
+    llm_max_tokens: int = 512
+    llm_temperature: float = 0.2
+    llm_base_url: str | None = None  # e.g. http://127.0.0.1:11434/v1 (Ollama)
+    llm_api_key: str | None = None
+    llm_remote_model: str = "memlane"
+    llm_concurrency: int = 5  # remote calls in flight at once
+    llm_retries: int = 4  # on 429 and 5xx, with exponential backoff
+    llm_backoff_s: float = 0.5  # first wait; doubles each retry (or Retry-After)
+    llm_timeout_s: float = 120.0
 
     # limits (bad input is refused with 413 / 422)
     max_body_bytes: int = 2_000_000
@@ -90,6 +104,10 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "memlane.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
 
     @property
     def ranking_weights(self) -> dict[str, float]:

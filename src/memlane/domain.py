@@ -127,3 +127,73 @@ class Hit:
     memory_id: str
     score: float
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Role(StrEnum):
+    system = "system"
+    user = "user"
+    assistant = "assistant"
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+@dataclass
+class Conversation:
+    """A chat session. ``updated_at`` is the last activity (sessions expire when idle)."""
+    id: str
+    user_id: str
+    title: str | None = None
+    persona: str | None = None  # character / system definition, chunked and indexed
+    agent: str | None = None  # name of the agent configuration it was created with
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Message:
+    """One message of a conversation; ``seq`` (1, 2, …) is assigned by the store."""
+    id: str
+    conversation_id: str
+    user_id: str
+    role: Role
+    content: str
+    created_at: datetime = field(default_factory=utcnow)
+    seq: int = 0
+    tokens: int = 0
+    emotion: str | None = None
+    importance: float = 0.5
+    metadata: dict[str, Any] = field(default_factory=dict)
+    vector: Any = None  # float32 numpy embedding of the content, or None
+
+
+@dataclass
+class Summary:
+    """A summary of a conversation's messages with seq <= ``upto_seq``."""
+    id: str
+    conversation_id: str
+    user_id: str
+    text: str
+    upto_seq: int
+    created_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class Job:
+    """Durable background work (fact extraction, summarisation): a row in the store."""
+    id: str
+    kind: str
+    user_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    status: JobStatus = JobStatus.queued
+    attempts: int = 0
+    last_error: str | None = None
+    result: dict[str, Any] | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    run_after: datetime | None = None  # not claimed before this time (retry backoff)

@@ -18,10 +18,15 @@ from ..domain import (
     Chunk,
     Entity,
     EntityMention,
+    Conversation,
     HistoryEntry,
     Hit,
+    Job,
+    JobStatus,
     Memory,
     MemoryFilter,
+    Message,
+    Summary,
     User,
 )
 
@@ -160,3 +165,93 @@ class Store(ABC):
                             limit: int = 100, offset: int = 0) -> list[Entity]:
         """The user's entities with how many memories link to them, most linked first;
         ``query`` filters by case-insensitive substring of the name."""
+
+    # conversations, messages, summaries, personas ---------------------------------
+    # Every method is scoped by user_id: another user's conversation is a missing one.
+    @abstractmethod
+    async def create_conversation(self, conversation: Conversation) -> Conversation: ...
+
+    @abstractmethod
+    async def get_conversation(self, user_id: str, conversation_id: str
+                               ) -> Conversation | None: ...
+
+    @abstractmethod
+    async def list_conversations(self, user_id: str, *, limit: int, offset: int = 0
+                                 ) -> tuple[list[Conversation], int]:
+        """A page, most recently active (updated_at) first, and the total."""
+
+    @abstractmethod
+    async def update_conversation(self, conversation: Conversation) -> Conversation:
+        """Writes title, persona, agent, metadata, updated_at (matched by id and user_id).
+        errors.NotFound if absent."""
+
+    @abstractmethod
+    async def delete_conversation(self, user_id: str, conversation_id: str) -> bool:
+        """Removes the conversation with its messages, summaries and persona chunks."""
+
+    @abstractmethod
+    async def add_message(self, message: Message) -> Message:
+        """Appends with the next ``seq`` of its conversation (1-based) and sets the
+        conversation's updated_at to the message's created_at. errors.NotFound if the
+        conversation is not the user's. Returns the stored message with ``seq`` set."""
+
+    @abstractmethod
+    async def list_messages(self, user_id: str, conversation_id: str, *,
+                            limit: int | None = None, last: bool = False,
+                            after_seq: int = 0, upto_seq: int | None = None
+                            ) -> list[Message]:
+        """Messages with after_seq < seq <= upto_seq, oldest first. With ``limit``: the
+        first ``limit`` of them, or the last ``limit`` when ``last`` (still oldest first).
+        Vectors are included."""
+
+    @abstractmethod
+    async def count_messages(self, user_id: str, conversation_id: str) -> int: ...
+
+    @abstractmethod
+    async def add_summary(self, summary: Summary) -> Summary: ...
+
+    @abstractmethod
+    async def latest_summary(self, user_id: str, conversation_id: str) -> Summary | None:
+        """The summary with the highest upto_seq."""
+
+    @abstractmethod
+    async def replace_persona_chunks(self, user_id: str, conversation_id: str,
+                                     chunks: list[Chunk]) -> None:
+        """Replaces the conversation's indexed persona chunks (with vectors)."""
+
+    @abstractmethod
+    async def persona_chunks(self, user_id: str, conversation_id: str) -> list[Chunk]:
+        """In index order, with vectors."""
+
+    # durable jobs -------------------------------------------------------------------
+    @abstractmethod
+    async def enqueue_job(self, job: Job) -> Job: ...
+
+    @abstractmethod
+    async def claim_job(self, now: datetime) -> Job | None:
+        """Atomically takes the oldest queued job whose run_after is unset or <= now:
+        status running, attempts + 1, updated_at now. None when there is none."""
+
+    @abstractmethod
+    async def finish_job(self, job_id: str, *, result: dict | None = None) -> None:
+        """status done, result kept."""
+
+    @abstractmethod
+    async def fail_job(self, job_id: str, error: str, *, retry_at: datetime | None) -> None:
+        """last_error kept; queued again with run_after=retry_at, or failed when None."""
+
+    @abstractmethod
+    async def requeue_running_jobs(self) -> int:
+        """At start-up: jobs left running by a dead process go back to queued. Count."""
+
+    @abstractmethod
+    async def get_job(self, job_id: str) -> Job | None: ...
+
+    @abstractmethod
+    async def list_jobs(self, *, user_id: str | None = None,
+                        status: JobStatus | None = None, limit: int = 100) -> list[Job]:
+        """Newest first."""
+
+    @abstractmethod
+    async def job_counts(self) -> dict[str, int]:
+        """How many jobs in each status (every JobStatus key present)."""

@@ -1,0 +1,79 @@
+"""The LLM seam. Subclasses implement `stream`; `complete` and `complete_json` derive.
+
+Messages are OpenAI-shaped dicts ({"role": ..., "content": ...}). A stream yields
+`Delta`s: text pieces as they are produced, and last a delta with `finish_reason`
+and `usage` (prompt and completion token counts).
+"""
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Unavailable
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Delta:
+    text: str = ""
+    finish_reason: str | None = None  # "stop" | "length" on the last delta
+    usage: Usage | None = None  # on the last delta
+
+
+@dataclass
+class Completion:
+    text: str
+    finish_reason: str
+    usage: Usage = field(default_factory=Usage)
+
+
+class LLM(ABC):
+    name: str = "llm"
+    context_window: int = 4096  # tokens; the context builder scales its budgets to it
+
+    @abstractmethod
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int = 512,
+               temperature: float = 0.2, json_schema: dict[str, Any] | None = None,
+               stop: list[str] | None = None) -> AsyncIterator[Delta]:
+        """Generate a reply; with ``json_schema`` the text is JSON valid against it."""
+
+    async def complete(self, messages: list[dict[str, str]], **options: Any) -> Completion:
+        parts, last = [], Delta(finish_reason="stop", usage=Usage())
+        async for delta in self.stream(messages, **options):
+            parts.append(delta.text)
+            if delta.finish_reason:
+                last = delta
+        return Completion("".join(parts), last.finish_reason or "stop", last.usage or Usage())
+
+    async def complete_json(self, messages: list[dict[str, str]], schema: dict[str, Any],
+                            **options: Any) -> Any:
+        done = await self.complete(messages, json_schema=schema, **options)
+        try:
+            return json.loads(done.text)
+        except json.JSONDecodeError as exc:
+            raise Unavailable(f"{self.name} returned invalid JSON: {exc}") from None
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate (≈4 characters a token); real tokenizers override it."""
+        return max(1, len(text) // 4) if text else 0
+
+    def warm_up(self) -> None:
+        """Load weights and run one tiny generation, so the first request is fast."""
+
+    def close(self) -> None:
+        """Release the weights (at shutdown)."""
+
+    def info(self) -> dict[str, Any]:
+        return {"name": self.name, "context_window": self.context_window}
