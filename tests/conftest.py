@@ -25,7 +25,8 @@ def anyio_backend():
 
 @pytest.fixture
 def fake_settings(tmp_path):
-    return load_settings(data_dir=tmp_path / "data", embedder="hash", nlp="regex")
+    return load_settings(data_dir=tmp_path / "data", embedder="hash", nlp="regex",
+                         llm="scripted")
 
 
 @pytest.fixture
@@ -37,7 +38,8 @@ def make_client(tmp_path):
     clients = []
 
     def make(engine=None, **overrides) -> TestClient:
-        options = {"data_dir": tmp_path / "data", "embedder": "hash", "nlp": "regex"}
+        options = {"data_dir": tmp_path / "data", "embedder": "hash", "nlp": "regex",
+                   "llm": "scripted"}
         settings = load_settings(**{**options, **overrides})
         client = TestClient(create_app(settings, engine))
         client.__enter__()
@@ -69,7 +71,7 @@ def live_server(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings = load_settings(data_dir=tmp_path / "live", embedder="hash", nlp="regex",
-                             port=port)
+                             llm="scripted", port=port)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -2,13 +2,17 @@
 built-ins: a deterministic hash embedder and a regex NLP. No patching."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
+from collections import deque
 
 import numpy as np
 
 from memlane.domain import EntityMention
 from memlane.models.embedder import Embedder, normalise
+from memlane.models.llm import LLM, Delta, Usage
 from memlane.models.nlp import NLP, Parsed, Token
 from memlane.models.registry import register
 
@@ -67,3 +71,55 @@ def _hash(settings):
 @register("nlp", "regex")
 def _regex(settings):
     return RegexNLP()
+
+
+class ScriptedLLM(LLM):
+    """Replies from a script: `enqueue("text", {"json": ...})` in order; when the script
+    is empty it echoes the last user message (JSON requests get an empty object of the
+    schema's shape). Every call's messages are kept in `calls` for assertions."""
+    name = "scripted"
+    context_window = 4096
+
+    def __init__(self):
+        self.script: deque = deque()
+        self.calls: list[dict] = []
+
+    def enqueue(self, *replies) -> None:
+        self.script.extend(replies)
+
+    async def stream(self, messages, *, max_tokens=512, temperature=0.2, json_schema=None,
+                     stop=None):
+        self.calls.append({"messages": messages, "json_schema": json_schema,
+                           "max_tokens": max_tokens})
+        text = self._reply(messages, json_schema)
+        words = re.findall(r"\S+\s*", text)[:max_tokens]
+        for word in words:
+            await asyncio.sleep(0)
+            yield Delta(word)
+        reason = "length" if len(re.findall(r"\S+", text)) > max_tokens else "stop"
+        prompt = sum(self.count_tokens(m["content"]) for m in messages)
+        yield Delta(finish_reason=reason, usage=Usage(prompt, len(words)))
+
+    def _reply(self, messages, json_schema) -> str:
+        if self.script:
+            reply = self.script.popleft()
+            return reply if isinstance(reply, str) else json.dumps(reply)
+        if json_schema is not None:
+            return json.dumps(_empty_of(json_schema))
+        users = [m["content"] for m in messages if m["role"] == "user"]
+        return f"You said: {users[-1]}" if users else "Hello."
+
+
+def _empty_of(schema: dict):
+    kind = schema.get("type")
+    if kind == "object":
+        return {k: _empty_of(v) for k, v in schema.get("properties", {}).items()
+                if k in schema.get("required", [])}
+    if "enum" in schema:
+        return schema["enum"][-1]
+    return {"array": [], "string": "", "integer": 0, "number": 0, "boolean": False}.get(kind)
+
+
+@register("llm", "scripted")
+def _scripted(settings):
+    return ScriptedLLM()

@@ -93,6 +93,19 @@ class Settings(BaseSettings):
     profile_limit: int = 10
     recent_limit: int = 10
 
+    # answers and chat (SPEC C)
+    answer_candidates: int = 20  # retrieved before budgets are applied
+    answer_contexts: int = 8  # at most this many memories in a prompt
+    answer_min_score: float = 0.0  # fused score a memory needs to ground an answer
+    working_memory: int = 20  # last messages of a conversation kept in RAM
+    session_idle_s: float = 3600.0  # a session expires after this idle time
+    summarise_every: int = 20  # messages between summaries of the older part
+    extraction_enabled: bool = True  # extract facts from chat turns and long texts
+    extract_min_chars: int = 1000  # an ingested text this long gets extraction too
+    agents_file: Path | None = None  # YAML agent configurations
+    jobs_enabled: bool = True  # run background jobs in this process
+    job_max_attempts: int = 3
+
     @model_validator(mode="after")
     def _refuse_open_bind_without_auth(self) -> Settings:
         if not self.auth_enabled and not is_loopback(self.host):

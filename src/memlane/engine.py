@@ -1,15 +1,25 @@
 """The engine: one object that owns the store and the models and offers every capability.
-Doors (REST, CLI, later WebSocket and MCP) hold an Engine and call it."""
+Doors (REST, /v1, CLI, later WebSocket and MCP) hold an Engine and call it."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
 from .accounts import Accounts
+from .chat.agents import load_agents
+from .chat.ask import Asker
+from .chat.service import Conversations
+from .chat.turn import Turns
 from .config import Settings
+from .domain import Job, Memory, Source
+from .jobs import Jobs
+from .memory.extraction import Extractor
 from .memory.retrieval import Retriever, SearchOutcome
 from .memory.service import MemoryService
+from .memory.summarize import Summariser
 from .models import create
+from .models.llm import LLM
 from .models.runner import ModelRunner
 from .schemas import SearchQuery
 from .store.base import Store
@@ -18,12 +28,24 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, settings: Settings, store: Store, models: ModelRunner):
-        self.settings, self.store, self.models = settings, store, models
+    def __init__(self, settings: Settings, store: Store, models: ModelRunner, llm: LLM):
+        self.settings, self.store, self.models, self.llm = settings, store, models, llm
         self.accounts = Accounts(store)
         self.memories = MemoryService(settings, store, models)
         self.retriever = Retriever(settings, store, models)
+        self.asker = Asker(settings, self.retriever, llm)
+        self.jobs = Jobs(store, enabled=settings.jobs_enabled,
+                         max_attempts=settings.job_max_attempts)
+        self.conversations = Conversations(settings, store, models, llm,
+                                           load_agents(settings.agents_file))
+        self.turns = Turns(settings, self.conversations, self.asker, llm, self.jobs)
+        self.extractor = Extractor(self.memories, store, models, llm)
+        self.summariser = Summariser(store, llm, keep_recent=settings.working_memory)
+        self.jobs.register("extract", self._extract_job)
+        self.jobs.register("summarise", self._summarise_job)
+        self.memories.after_add.append(self._extract_long_text)
         self.started_at: float | None = None
+        self.llm_warm: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
@@ -31,16 +53,23 @@ class Engine:
         store = create("store", settings.store, settings)
         models = ModelRunner(create("embedder", settings.embedder, settings),
                              create("nlp", settings.nlp, settings))
-        return cls(settings, store, models)
+        return cls(settings, store, models, create("llm", settings.llm, settings))
 
     async def start(self) -> None:
         await self.store.open()
         await self.accounts.ensure_local_user()
         await self.models.warm_up()
+        start = time.perf_counter()
+        await asyncio.to_thread(self.llm.warm_up)
+        self.llm_warm = round(time.perf_counter() - start, 3)
+        await self.jobs.start()
         self.started_at = time.time()
-        log.info("engine started: store=%s models=%s", self.store.name, self.models.warm)
+        log.info("engine started: store=%s models=%s llm=%.1fs", self.store.name,
+                 self.models.warm, self.llm_warm)
 
     async def stop(self) -> None:
+        await self.jobs.stop()
+        self.llm.close()
         await self.store.close()
 
     async def search(self, user_id: str, query: SearchQuery) -> SearchOutcome:
@@ -52,9 +81,13 @@ class Engine:
 
     async def health(self) -> dict:
         database = await self._ping()
+        models = {**self.models.info(), "llm": {**self.llm.info(),
+                                                "loaded": self.llm_warm is not None}}
+        jobs = await self.jobs.counts() if database else {}
         return {"status": "ok" if database and self.models.warm else "degraded",
                 "database": {"kind": self.store.name, "reachable": database},
-                "models": self.models.info(),
+                "models": models, "jobs": jobs,
+                "active_sessions": self.conversations.active_sessions(),
                 "uptime_s": round(time.time() - self.started_at, 1) if self.started_at else 0}
 
     async def _ping(self) -> bool:
@@ -63,3 +96,21 @@ class Engine:
         except Exception:  # health reports, never raises
             log.exception("database ping failed")
             return False
+
+    # background jobs ----------------------------------------------------------------
+    async def _extract_job(self, job: Job) -> dict:
+        p = job.payload
+        metadata = {k: p[k] for k in ("conversation_id", "message_id", "memory_id") if k in p}
+        decisions = await self.extractor.run(job.user_id, p["text"], metadata)
+        return {"decisions": [d.as_dict() for d in decisions]}
+
+    async def _summarise_job(self, job: Job) -> dict:
+        summary = await self.summariser.run(job.user_id, job.payload["conversation_id"])
+        return {"summary_id": summary.id if summary else None}
+
+    async def _extract_long_text(self, memory: Memory) -> None:
+        s = self.settings
+        if (s.extraction_enabled and memory.source != Source.extraction
+                and len(memory.text) >= s.extract_min_chars):
+            await self.jobs.enqueue("extract", memory.user_id,
+                                    {"text": memory.text, "memory_id": memory.id})

@@ -10,7 +10,7 @@ from ..config import Settings, load_settings
 from ..engine import Engine
 from . import errors
 from .limits import BodyLimit
-from .routes import entities, health, memories, search
+from .routes import ask, conversations, entities, health, memories, search
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   description="A local-first memory server: remember, search, answer.")
     app.state.engine = engine
     errors.install(app)
-    for module in (health, memories, search, entities):
+    for module in (health, memories, search, entities, ask, conversations):
         app.include_router(module.router, prefix="/api")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -3,7 +3,7 @@ history, export and import. The doors call this; it knows nothing of HTTP."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from .ingest import prepare
 class MemoryService:
     def __init__(self, settings: Settings, store: Store, models: ModelRunner):
         self.settings, self.store, self.models = settings, store, models
+        self.after_add: list[Callable[[Memory], Awaitable[None]]] = []  # e.g. extraction
 
     async def add(self, user_id: str, item: MemoryCreate, actor: str = "user"
                   ) -> tuple[Memory, bool]:
@@ -42,6 +43,8 @@ class MemoryService:
                                  [items[i].metadata for i in todo])
         for i, prep in zip(todo, prepared):
             results[i] = (await self._insert(user_id, items[i], prep, actor), True)
+            for hook in self.after_add:
+                await hook(results[i][0])
         for i, j in first.items():  # a repeat inside the batch gets the first one's memory
             if i != j:
                 results[i] = (results[j][0], False)

@@ -71,9 +71,11 @@ class LLM(ABC):
 
     def warm_up(self) -> None:
         """Load weights and run one tiny generation, so the first request is fast."""
+        return None
 
     def close(self) -> None:
         """Release the weights (at shutdown)."""
+        return None
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "context_window": self.context_window}

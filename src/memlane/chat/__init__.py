@@ -1,0 +1,1 @@
+"""Answers and chat: ask, conversations, the turn pipeline, personas, agent configuration."""

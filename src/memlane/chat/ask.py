@@ -1,0 +1,78 @@
+"""Ask: question → retrieval → threshold → contexts → streamed, cited answer.
+
+`augment` is the same grounding for a whole OpenAI-style message list: the caller's
+memories go into a system message placed first (before the caller's own messages)."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from ..config import Settings
+from ..domain import Memory, utcnow
+from ..memory.context import budgets_for, context_items, render_memories, select_memories
+from ..memory.retrieval import Retriever
+from ..models.llm import LLM, Usage
+from ..schemas import SearchQuery
+from ..timing import Phases
+from . import prompts
+from .answering import stream_reply
+from .events import ContextItem, Contexts, Done, Event, Token
+
+
+class Asker:
+    def __init__(self, settings: Settings, retriever: Retriever, llm: LLM):
+        self.settings, self.retriever, self.llm = settings, retriever, llm
+
+    async def ask(self, user_id: str, question: str, *, limit: int | None = None,
+                  max_tokens: int | None = None, now: datetime | None = None
+                  ) -> AsyncIterator[Event]:
+        phases = Phases()
+        max_tokens = max_tokens or self.settings.llm_max_tokens
+        items, memories = await self.contexts(user_id, question, phases, limit=limit,
+                                              max_tokens=max_tokens, now=now)
+        yield Contexts(items)
+        if not items:
+            yield Token(prompts.DONT_KNOW)
+            yield Done(prompts.DONT_KNOW, [], Usage(), phases.total(), known=False)
+            return
+        today = (now or utcnow()).strftime("%d %B %Y")
+        system = prompts.ASK_SYSTEM + "\n\n" + prompts.memory_section(
+            render_memories(items, memories), today)
+        messages = [{"role": "system", "content": system},
+                    {"role": "user", "content": prompts.ask_user(question)}]
+        phases.mark("context")
+        async for event in stream_reply(self.llm, messages, items, phases,
+                                        max_tokens=max_tokens,
+                                        temperature=self.settings.llm_temperature):
+            yield event
+
+    async def contexts(self, user_id: str, query: str, phases: Phases, *,
+                       limit: int | None = None, max_tokens: int, mode: str = "sections",
+                       now: datetime | None = None
+                       ) -> tuple[list[ContextItem], dict[str, Memory]]:
+        """The memories to ground on (above the threshold, within budget), as numbered
+        context items and as memories by id."""
+        s = self.settings
+        outcome = await self.retriever.search(
+            user_id, SearchQuery(query=query[:2000], limit=s.answer_candidates), now=now)
+        phases.ms.update({f"retrieval_{k}": v for k, v in outcome.timings_ms.items()})
+        phases.mark("retrieval")
+        relevant = [r for r in outcome.results if r.score >= s.answer_min_score]
+        budgets = budgets_for(self.llm.context_window, max_tokens, mode)  # type: ignore[arg-type]
+        chosen = select_memories(relevant, budgets, self.llm.count_tokens)
+        chosen = chosen[:limit or s.answer_contexts]
+        phases.mark("context")
+        return context_items(chosen), {r.memory.id: r.memory for r in chosen}
+
+    async def augment(self, user_id: str, messages: list[dict[str, str]], *,
+                      max_tokens: int) -> tuple[list[dict[str, str]], list[ContextItem]]:
+        """The caller's messages with a memory system message first (OpenAI door)."""
+        query = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        if not query.strip():
+            return messages, []
+        items, memories = await self.contexts(user_id, query, Phases(),
+                                              max_tokens=max_tokens)
+        today = utcnow().strftime("%d %B %Y")
+        memory = prompts.CHAT_SYSTEM + "\n\n" + prompts.memory_section(
+            render_memories(items, memories), today)
+        return [{"role": "system", "content": memory}, *messages], items

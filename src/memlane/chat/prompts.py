@@ -1,0 +1,38 @@
+"""Prompt texts. Fixed parts come first so prompts share a prefix (KV cache reuse)."""
+from __future__ import annotations
+
+DONT_KNOW = "I don't know: I have no memory of that."
+
+ASK_SYSTEM = (
+    "You answer questions using only the user's memories listed below. Each memory has a "
+    "number in brackets and the date it happened. Answer in one or two short sentences and "
+    "cite the memories you used by number, like [2]. If the memories do not contain the "
+    "answer, reply exactly: I don't know. Never invent facts.")
+
+CHAT_SYSTEM = (
+    "You are a helpful assistant with a long-term memory of the user. Use what you remember "
+    "when it helps, cite remembered facts by number like [2], and never invent memories. "
+    "Be brief and warm.")
+
+
+def memory_section(rendered: str, today: str) -> str:
+    if not rendered:
+        return f"Today is {today}. You remember nothing relevant to this."
+    return f"Today is {today}.\nMemories:\n{rendered}"
+
+
+def ask_user(question: str) -> str:
+    return f"Question: {question}\nAnswer (with citations):"
+
+
+def chat_system(base: str, persona: str, memories: str, entities: str, summary: str,
+                today: str) -> str:
+    parts = [base]
+    if persona:
+        parts.append(f"Persona:\n{persona}")
+    parts.append(memory_section(memories, today))
+    if entities:
+        parts.append(f"People and things the user mentioned: {entities}")
+    if summary:
+        parts.append(f"Summary of the earlier conversation:\n{summary}")
+    return "\n\n".join(parts)

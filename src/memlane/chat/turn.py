@@ -1,0 +1,100 @@
+"""The chat turn pipeline (SPEC C): save the user message → analyse and retrieve → build
+the context within budgets → stream the reply (time to first token recorded) → save it →
+enqueue background work (fact extraction, summarisation). Every phase is timed."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from ..config import Settings
+from ..domain import Conversation, Message, Role, utcnow
+from ..jobs import Jobs
+from ..memory.context import Budgets, budgets_for, entity_line, fit_history, render_memories
+from ..models.llm import LLM
+from ..timing import Phases
+from . import prompts
+from .answering import stream_reply
+from .ask import Asker
+from .events import Contexts, Done, Event
+from .personas import relevant_persona
+from .service import Conversations
+
+
+class Turns:
+    def __init__(self, settings: Settings, conversations: Conversations, asker: Asker,
+                 llm: LLM, jobs: Jobs):
+        self.settings, self.conversations, self.asker = settings, conversations, asker
+        self.llm, self.jobs = llm, jobs
+
+    async def run(self, user_id: str, conversation_id: str | None, text: str, *,
+                  max_tokens: int | None = None) -> AsyncIterator[Event]:
+        phases = Phases()
+        chats = self.conversations
+        conversation = (await chats.get(user_id, conversation_id) if conversation_id
+                        else await chats.create(user_id))
+        agent = chats.agent(conversation)
+        history = list(await chats.working(conversation))
+        phases.mark("setup")
+        asked = await chats.save(conversation, Role.user, text)
+        phases.mark("save_user")
+        max_tokens = max_tokens or agent.max_tokens or self.settings.llm_max_tokens
+        mode = agent.mode or ("persona" if conversation.persona else "sections")
+        budgets = budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
+        items, memories = await self.asker.contexts(user_id, text, phases, mode=mode,
+                                                    max_tokens=max_tokens)
+        kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
+        system = await self._system(conversation, agent.system_prompt, text, budgets,
+                                    render_memories(items, memories),
+                                    entity_line(memories, budgets.entities,
+                                                self.llm.count_tokens),
+                                    cut or asked.seq - 1 > len(history))
+        messages = [{"role": "system", "content": system},
+                    *({"role": str(m.role), "content": m.content} for m in kept),
+                    {"role": "user", "content": text}]
+        phases.mark("context")
+        ids = {"conversation_id": conversation.id, "user_message_id": asked.id}
+        yield Contexts(items, dict(ids))
+        temperature = (agent.temperature if agent.temperature is not None
+                       else self.settings.llm_temperature)
+        async for event in stream_reply(self.llm, messages, items, phases,
+                                        max_tokens=max_tokens, temperature=temperature):
+            if isinstance(event, Done):
+                await self._finish(conversation, asked, event, phases, ids)
+            yield event
+
+    async def _system(self, conversation: Conversation, base: str, text: str,
+                      budgets: Budgets, memories: str, entities: str, history_cut: bool
+                      ) -> str:
+        persona_chars = int(self.llm.context_window * 0.20 * 4) - len(base)
+        persona = await relevant_persona(self.conversations.store, self.conversations.models,
+                                         conversation, text, max(400, persona_chars))
+        summary = ""
+        if history_cut:
+            latest = await self.conversations.store.latest_summary(conversation.user_id,
+                                                                   conversation.id)
+            summary = latest.text if latest else ""
+        return prompts.chat_system(base, persona, memories, entities, summary,
+                                   utcnow().strftime("%d %B %Y"))
+
+    async def _finish(self, conversation: Conversation, asked: Message, done: Done,
+                      phases: Phases, ids: dict) -> None:
+        reply = await self.conversations.save(
+            conversation, Role.assistant, done.answer,
+            metadata={"citations": done.citations,
+                      "first_token_ms": phases.ms.get("first_token")})
+        phases.mark("save")
+        await self._enqueue(conversation, asked, reply)
+        phases.mark("enqueue")
+        done.timings_ms = phases.total()
+        done.extra = {**ids, "message_id": reply.id}
+
+    async def _enqueue(self, conversation: Conversation, asked: Message,
+                       reply: Message) -> None:
+        s = self.settings
+        if s.extraction_enabled:
+            await self.jobs.enqueue("extract", conversation.user_id, {
+                "text": asked.content, "conversation_id": conversation.id,
+                "message_id": asked.id})
+        every = s.summarise_every
+        if reply.seq > s.working_memory and reply.seq // every > (asked.seq - 1) // every:
+            await self.jobs.enqueue("summarise", conversation.user_id,
+                                    {"conversation_id": conversation.id})
