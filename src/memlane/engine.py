@@ -97,10 +97,15 @@ class Engine:
             log.exception("database ping failed")
             return False
 
+    async def learn(self, user_id: str, text: str, metadata: dict | None = None) -> None:
+        """Queue fact extraction from something the user said (when enabled)."""
+        if self.settings.extraction_enabled and text.strip():
+            await self.jobs.enqueue("extract", user_id, {"text": text, **(metadata or {})})
+
     # background jobs ----------------------------------------------------------------
     async def _extract_job(self, job: Job) -> dict:
         p = job.payload
-        metadata = {k: p[k] for k in ("conversation_id", "message_id", "memory_id") if k in p}
+        metadata = {k: v for k, v in p.items() if k != "text"}
         decisions = await self.extractor.run(job.user_id, p["text"], metadata)
         return {"decisions": [d.as_dict() for d in decisions]}
 

@@ -1,6 +1,9 @@
 """Integration tests run on the real packaged models, loaded once per session."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from memlane.config import load_settings
@@ -13,6 +16,18 @@ from memlane.models.runner import ModelRunner
 def real_models():
     settings = load_settings()
     return (create("embedder", "minilm", settings), create("nlp", "spacy", settings))
+
+
+@pytest.fixture(scope="session")
+def real_llm():
+    """The packaged local LLM, loaded and warmed once. Its 1 GiB GGUF is assembled once per
+    machine, into MEMLANE_TEST_MODELS_DIR (default: <repo>/.venv/memlane-test-data)."""
+    default = Path(__file__).resolve().parents[2] / ".venv" / "memlane-test-data"
+    data_dir = Path(os.environ.get("MEMLANE_TEST_MODELS_DIR") or default)
+    llm = create("llm", "local", load_settings(data_dir=data_dir, llm="local"))
+    llm.warm_up()
+    yield llm
+    llm.close()
 
 
 @pytest.fixture

@@ -21,3 +21,31 @@ def _spacy(settings):
 def _sqlite(settings):
     from ..store.sqlite import SQLiteStore
     return SQLiteStore(settings.db_path)
+
+
+@register("llm", "local")
+def _llama(settings):
+    from ..errors import Invalid
+    from .llama import LlamaLLM
+    from .weights import QWEN25_CODER_1_5B, packaged_gguf
+    options = {"n_ctx": settings.llm_context, "threads": settings.model_threads}
+    if settings.llm_model_path is None:  # assembled from the packaged chunks at load
+        return LlamaLLM(settings.models_dir / QWEN25_CODER_1_5B.filename,
+                        prepare=lambda: packaged_gguf(settings.models_dir), **options)
+    if not settings.llm_model_path.is_file():
+        raise Invalid(f"llm_model_path {settings.llm_model_path} is not a file",
+                      param="llm_model_path")
+    return LlamaLLM(settings.llm_model_path, **options)
+
+
+@register("llm", "remote")
+def _remote(settings):
+    from ..errors import Invalid
+    from .remote import RemoteLLM
+    if not settings.llm_base_url:
+        raise Invalid("llm 'remote' needs llm_base_url (MEMLANE_LLM_BASE_URL), "
+                      "e.g. http://127.0.0.1:11434/v1", param="llm_base_url")
+    return RemoteLLM(settings.llm_base_url, settings.llm_remote_model,
+                     api_key=settings.llm_api_key, context_window=settings.llm_context,
+                     concurrency=settings.llm_concurrency, retries=settings.llm_retries,
+                     backoff_s=settings.llm_backoff_s, timeout_s=settings.llm_timeout_s)

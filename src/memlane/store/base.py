@@ -16,9 +16,9 @@ import numpy as np
 from ..domain import (
     ApiKey,
     Chunk,
+    Conversation,
     Entity,
     EntityMention,
-    Conversation,
     HistoryEntry,
     Hit,
     Job,

@@ -128,9 +128,81 @@ CREATE TABLE user_versions (
 # Insertion order per user (rowid within equal keys), for neighbours().
 M002_USER_ORDER = "CREATE INDEX memories_user_order ON memories(user_id);"
 
+# Chat sessions and durable jobs. No foreign key to users (single-user mode, as memories);
+# messages, summaries and persona chunks cascade with their conversation.
+M003_CHAT_AND_JOBS = """
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    title TEXT,
+    persona TEXT,
+    agent TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX conversations_user ON conversations(user_id, updated_at);
+
+CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    tokens INTEGER NOT NULL DEFAULT 0,
+    emotion TEXT,
+    importance REAL NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    vector BLOB,
+    UNIQUE (conversation_id, seq)
+);
+
+CREATE TABLE summaries (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    upto_seq INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX summaries_conversation ON summaries(conversation_id, upto_seq);
+
+CREATE TABLE persona_chunks (
+    id INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    vector BLOB,
+    UNIQUE (conversation_id, idx)
+);
+
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    result TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    run_after REAL
+);
+-- claim_job: equality on status, then the oldest first (run_after is checked per row).
+CREATE INDEX jobs_status ON jobs(status, created_at);
+CREATE INDEX jobs_user ON jobs(user_id, created_at);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_user_order", M002_USER_ORDER),
+    ("m003_chat_and_jobs", M003_CHAT_AND_JOBS),
 ]
 
 

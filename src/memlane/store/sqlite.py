@@ -25,14 +25,21 @@ from .. import errors
 from ..domain import (
     ApiKey,
     Chunk,
+    Conversation,
     Entity,
     EntityMention,
     HistoryEntry,
     Hit,
+    Job,
+    JobStatus,
     Memory,
     MemoryFilter,
+    Message,
+    Summary,
     User,
 )
+from . import sqlite_chat as chat
+from . import sqlite_jobs as jobs
 from . import sqlite_memories as mem
 from . import sqlite_search as search
 from .base import Store
@@ -232,7 +239,7 @@ class SQLiteStore(Store):
             "SELECT * FROM users ORDER BY created_at, name")])
 
     async def delete_user(self, user_id: str) -> bool:
-        return await self._write(mem.delete_user_rows, user_id)
+        return await self._write(_delete_user, user_id)
 
     async def add_api_key(self, user_id: str, *, name: str, prefix: str,
                           key_hash: str) -> ApiKey:
@@ -347,6 +354,82 @@ class SQLiteStore(Store):
     async def list_entities(self, user_id: str, *, query: str | None = None,
                             limit: int = 100, offset: int = 0) -> list[Entity]:
         return await self._read(search.list_entities, user_id, query, limit, offset)
+
+    # conversations, messages, summaries, personas ------------------------------------------
+    async def create_conversation(self, conversation: Conversation) -> Conversation:
+        return await self._write(chat.create_conversation, conversation)
+
+    async def get_conversation(self, user_id: str, conversation_id: str
+                               ) -> Conversation | None:
+        return await self._read(chat.get_conversation, user_id, conversation_id)
+
+    async def list_conversations(self, user_id: str, *, limit: int, offset: int = 0
+                                 ) -> tuple[list[Conversation], int]:
+        return await self._read(chat.list_conversations, user_id, limit, offset)
+
+    async def update_conversation(self, conversation: Conversation) -> Conversation:
+        return await self._write(chat.update_conversation, conversation)
+
+    async def delete_conversation(self, user_id: str, conversation_id: str) -> bool:
+        return await self._write(chat.delete_conversation, user_id, conversation_id)
+
+    async def add_message(self, message: Message) -> Message:
+        return await self._write(chat.add_message, message)
+
+    async def list_messages(self, user_id: str, conversation_id: str, *,
+                            limit: int | None = None, last: bool = False,
+                            after_seq: int = 0, upto_seq: int | None = None
+                            ) -> list[Message]:
+        return await self._read(chat.list_messages, user_id, conversation_id, limit, last,
+                                after_seq, upto_seq)
+
+    async def count_messages(self, user_id: str, conversation_id: str) -> int:
+        return await self._read(chat.count_messages, user_id, conversation_id)
+
+    async def add_summary(self, summary: Summary) -> Summary:
+        return await self._write(chat.add_summary, summary)
+
+    async def latest_summary(self, user_id: str, conversation_id: str) -> Summary | None:
+        return await self._read(chat.latest_summary, user_id, conversation_id)
+
+    async def replace_persona_chunks(self, user_id: str, conversation_id: str,
+                                     chunks: list[Chunk]) -> None:
+        await self._write(chat.replace_persona_chunks, user_id, conversation_id, list(chunks))
+
+    async def persona_chunks(self, user_id: str, conversation_id: str) -> list[Chunk]:
+        return await self._read(chat.persona_chunks, user_id, conversation_id)
+
+    # durable jobs --------------------------------------------------------------------------
+    async def enqueue_job(self, job: Job) -> Job:
+        return await self._write(jobs.enqueue_job, job)
+
+    async def claim_job(self, now: datetime) -> Job | None:
+        return await self._write(jobs.claim_job, to_ts(now))
+
+    async def finish_job(self, job_id: str, *, result: dict | None = None) -> None:
+        await self._write(jobs.finish_job, job_id, result)
+
+    async def fail_job(self, job_id: str, error: str, *, retry_at: datetime | None) -> None:
+        await self._write(jobs.fail_job, job_id, error, to_ts(retry_at))
+
+    async def requeue_running_jobs(self) -> int:
+        return await self._write(jobs.requeue_running_jobs)
+
+    async def get_job(self, job_id: str) -> Job | None:
+        return await self._read(jobs.get_job, job_id)
+
+    async def list_jobs(self, *, user_id: str | None = None,
+                        status: JobStatus | None = None, limit: int = 100) -> list[Job]:
+        return await self._read(jobs.list_jobs, user_id, status, limit)
+
+    async def job_counts(self) -> dict[str, int]:
+        return await self._read(jobs.job_counts)
+
+
+def _delete_user(conn: sqlite3.Connection, user_id: str) -> bool:
+    chat.delete_user_rows(conn, user_id)
+    jobs.delete_user_jobs(conn, user_id)
+    return mem.delete_user_rows(conn, user_id)
 
 
 def _one_user(conn: sqlite3.Connection, column: str, value: str) -> User | None:

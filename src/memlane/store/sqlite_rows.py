@@ -7,6 +7,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from ..domain import ApiKey, Entity, HistoryEntry, Memory, MemoryFilter, MemoryType, Source, User
 
 MEMORY_COLUMNS = ("id", "user_id", "text", "type", "source", "created_at", "updated_at",
@@ -44,6 +46,18 @@ def ids_json(ids: list[str]) -> str:
 
 def dump_json(value: dict[str, Any] | None) -> str:
     return json.dumps(value or {}, ensure_ascii=False, default=str)
+
+
+def vector_blob(vector: Any) -> bytes | None:
+    """A vector as float32 bytes (None stays NULL)."""
+    if vector is None:
+        return None
+    return np.ascontiguousarray(vector, dtype=np.float32).ravel().tobytes()
+
+
+def blob_vector(blob: bytes | None) -> np.ndarray | None:
+    """A writable float32 vector from vector_blob's bytes."""
+    return None if blob is None else np.frombuffer(blob, dtype=np.float32).copy()
 
 
 def memory_params(m: Memory) -> tuple:
