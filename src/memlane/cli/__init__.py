@@ -8,6 +8,7 @@ from .admin import keys, users
 from .client import add, delete, export, get, import_, list_, search
 from .evaluate import eval_
 from .serve import serve
+from .talk import ask, chat
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,7 +17,8 @@ def cli() -> None:
     """memlane: a local-first memory server."""
 
 
-for command in (serve, add, search, list_, get, delete, import_, export, users, keys, eval_):
+for command in (serve, add, search, ask, chat, list_, get, delete, import_, export, users, keys,
+                eval_):
     cli.add_command(command)
 
 

@@ -35,6 +35,21 @@ class Api:
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from None
 
+    def events(self, path: str, body: dict[str, Any]):
+        """POST and yield (event, data) pairs of a Server-Sent Events reply."""
+        name = "message"
+        try:
+            with self.http.stream("POST", path, json=body) as response:
+                self._check(response)
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        name = line[6:].strip()
+                    elif line.startswith("data:"):
+                        yield name, json.loads(line[5:])
+                        name = "message"
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
+
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.http.request(method, path, **kwargs)
