@@ -80,7 +80,8 @@ class ScriptedLLM(LLM):
     name = "scripted"
     context_window = 4096
 
-    def __init__(self):
+    def __init__(self, context_window: int = 4096):
+        self.context_window = context_window
         self.script: deque = deque()
         self.calls: list[dict] = []
 
@@ -122,4 +123,4 @@ def _empty_of(schema: dict):
 
 @register("llm", "scripted")
 def _scripted(settings):
-    return ScriptedLLM()
+    return ScriptedLLM(context_window=settings.llm_context)

@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     # answers and chat (SPEC C)
     answer_candidates: int = 20  # retrieved before budgets are applied
     answer_contexts: int = 8  # at most this many memories in a prompt
-    answer_min_score: float = 0.0  # fused score a memory needs to ground an answer
+    answer_min_cosine: float = 0.35  # a memory grounds an answer by shared words or names,
+    # or by meaning at least this close; with none, the answer is "I don't know"
     working_memory: int = 20  # last messages of a conversation kept in RAM
     session_idle_s: float = 3600.0  # a session expires after this idle time
     summarise_every: int = 20  # messages between summaries of the older part

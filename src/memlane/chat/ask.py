@@ -10,6 +10,7 @@ from datetime import datetime
 from ..config import Settings
 from ..domain import Memory, utcnow
 from ..memory.context import budgets_for, context_items, render_memories, select_memories
+from ..memory.ranking import Ranked
 from ..memory.retrieval import Retriever
 from ..models.llm import LLM, Usage
 from ..schemas import SearchQuery
@@ -57,7 +58,7 @@ class Asker:
             user_id, SearchQuery(query=query[:2000], limit=s.answer_candidates), now=now)
         phases.ms.update({f"retrieval_{k}": v for k, v in outcome.timings_ms.items()})
         phases.mark("retrieval")
-        relevant = [r for r in outcome.results if r.score >= s.answer_min_score]
+        relevant = [r for r in outcome.results if grounds(r, s.answer_min_cosine)]
         budgets = budgets_for(self.llm.context_window, max_tokens, mode)  # type: ignore[arg-type]
         chosen = select_memories(relevant, budgets, self.llm.count_tokens)
         chosen = chosen[:limit or s.answer_contexts]
@@ -76,3 +77,11 @@ class Asker:
         memory = prompts.CHAT_SYSTEM + "\n\n" + prompts.memory_section(
             render_memories(items, memories), today)
         return [{"role": "system", "content": memory}, *messages], items
+
+
+def grounds(r: Ranked, min_cosine: float) -> bool:
+    """Evidence that a memory bears on the query, beyond priors such as recency."""
+    signals = r.reasons.get("signals", {})
+    return (signals.get("keyword", 0) > 0 or signals.get("entity", 0) > 0
+            or signals.get("vector", 0) >= min_cosine
+            or r.reasons.get("neighbour_of_score", 0) > 0)

@@ -158,7 +158,8 @@ class Store(ABC):
                          max_gap_s: float) -> dict[str, list[str]]:
         """For each of the user's memories, the ids of up to ``window`` memories told just
         before and just after it (insertion order), whose event times lie within
-        ``max_gap_s`` of its own: the turns around a turn of the same conversation."""
+        ``max_gap_s`` of its own: the turns around a turn of the same conversation.
+        Superseded memories (validity ended) are skipped."""
 
     @abstractmethod
     async def list_entities(self, user_id: str, *, query: str | None = None,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..domain import Entity, Hit, MemoryFilter
-from .sqlite_rows import filter_sql, ids_json, norm_name, row_to_entity
+from .sqlite_rows import filter_sql, ids_json, norm_name, now_ts, row_to_entity
 
 _IN_IDS = "IN (SELECT value FROM json_each(?))"  # `+user_id`: look ids up by key
 RELATED_LIMIT = 20  # related entities followed per entity_search
@@ -263,7 +263,8 @@ def neighbours(conn: sqlite3.Connection, user_id: str, memory_ids: list[str], wi
         for op, order in (("<", "DESC"), (">", "ASC")):
             around += conn.execute(
                 f"SELECT id, event_at FROM memories INDEXED BY memories_user_order "
-                f"WHERE user_id = ? AND rowid {op} ? ORDER BY rowid {order} LIMIT ?",
-                (user_id, rowid, window)).fetchall()
+                f"WHERE user_id = ? AND rowid {op} ? "
+                f"AND (valid_until IS NULL OR valid_until > ?) ORDER BY rowid {order} LIMIT ?",
+                (user_id, rowid, now_ts(), window)).fetchall()
         out[memory_id] = [mid for mid, at in around if abs(at - event_at) <= max_gap_s]
     return out
