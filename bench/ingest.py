@@ -17,7 +17,7 @@ from memlane.schemas import MemoryCreate
 async def main(n: int, batch: int) -> dict:
     texts = list(dict.fromkeys(sample_texts(n)))
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine.from_settings(load_settings(data_dir=tmp))
+        engine = Engine.from_settings(load_settings(data_dir=tmp, llm="none"))
         await engine.start()
         start = time.perf_counter()
         engine.models.embedder.embed(texts)

@@ -45,7 +45,7 @@ async def main(sizes: list[int], rounds: int) -> dict:
     texts = list(dict.fromkeys(sample_texts(max(sizes))))
     out = {"benchmark": "latency", "rounds": rounds, "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine.from_settings(load_settings(data_dir=tmp))
+        engine = Engine.from_settings(load_settings(data_dir=tmp, llm="none"))
         await engine.start()
         stored = 0
         for size in sizes:

@@ -28,8 +28,11 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, settings: Settings, store: Store, models: ModelRunner, llm: LLM):
+    def __init__(self, settings: Settings, store: Store, models: ModelRunner, llm: LLM,
+                 *, owns_llm: bool = False):
+        """``owns_llm``: release the LLM at stop (a shared one, as in tests, stays)."""
         self.settings, self.store, self.models, self.llm = settings, store, models, llm
+        self.owns_llm = owns_llm
         self.accounts = Accounts(store)
         self.memories = MemoryService(settings, store, models)
         self.retriever = Retriever(settings, store, models)
@@ -53,7 +56,8 @@ class Engine:
         store = create("store", settings.store, settings)
         models = ModelRunner(create("embedder", settings.embedder, settings),
                              create("nlp", settings.nlp, settings))
-        return cls(settings, store, models, create("llm", settings.llm, settings))
+        return cls(settings, store, models, create("llm", settings.llm, settings),
+                   owns_llm=True)
 
     async def start(self) -> None:
         await self.store.open()
@@ -69,7 +73,8 @@ class Engine:
 
     async def stop(self) -> None:
         await self.jobs.stop()
-        self.llm.close()
+        if self.owns_llm:
+            self.llm.close()
         await self.store.close()
 
     async def search(self, user_id: str, query: SearchQuery) -> SearchOutcome:
@@ -99,8 +104,11 @@ class Engine:
 
     async def learn(self, user_id: str, text: str, metadata: dict | None = None) -> None:
         """Queue fact extraction from something the user said (when enabled)."""
-        if self.settings.extraction_enabled and text.strip():
+        if self._extracting() and text.strip():
             await self.jobs.enqueue("extract", user_id, {"text": text, **(metadata or {})})
+
+    def _extracting(self) -> bool:
+        return self.settings.extraction_enabled and self.llm.generates
 
     # background jobs ----------------------------------------------------------------
     async def _extract_job(self, job: Job) -> dict:
@@ -115,7 +123,7 @@ class Engine:
 
     async def _extract_long_text(self, memory: Memory) -> None:
         s = self.settings
-        if (s.extraction_enabled and memory.source != Source.extraction
+        if (self._extracting() and memory.source != Source.extraction
                 and len(memory.text) >= s.extract_min_chars):
             await self.jobs.enqueue("extract", memory.user_id,
                                     {"text": memory.text, "memory_id": memory.id})

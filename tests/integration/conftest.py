@@ -31,8 +31,9 @@ def real_llm():
 
 
 @pytest.fixture
-def real_client(make_client, real_models, tmp_path):
-    """The app on a fresh SQLite file with the real embedder and spaCy model."""
+def real_client(make_client, real_models, real_llm, tmp_path):
+    """The app on a fresh SQLite file with the real embedder, spaCy model and LLM."""
     settings = load_settings(data_dir=tmp_path / "real")
-    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models))
+    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
+                    real_llm)
     return make_client(engine=engine, data_dir=tmp_path / "real")

@@ -29,7 +29,8 @@ FLOOR_AT_10 = 61.0
 
 
 async def _evaluate(settings, real_models, conversations):
-    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models))
+    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
+                    create("llm", "none", settings))
     await engine.start()
     try:
         return await locomo.evaluate(engine, conversations)

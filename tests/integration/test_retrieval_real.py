@@ -80,7 +80,8 @@ def test_time_range_query_returns_only_memories_in_range(make_client, real_model
     from memlane.models import create
     from memlane.models.runner import ModelRunner
     settings = load_settings(data_dir=tmp_path / "f", time_mode="filter")
-    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models))
+    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
+                    create("llm", "none", settings))
     client = make_client(engine=engine)
     may = _seed_classes(client)
     results = _search(client, "What class did I go to in May 2023?")

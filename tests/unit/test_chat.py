@@ -121,7 +121,7 @@ def test_persona_and_agent_from_yaml(make_client, tmp_path):
     agents.write_text("agents:\n  pirate:\n    system_prompt: You are a pirate who remembers."
                       "\n    persona: Captain Flint sails the Caribbean with a parrot.\n"
                       "    max_tokens: 3\n")
-    client = make_client(agents_file=agents)
+    client = make_client(agents_file=agents, extraction_enabled=False)
     llm = client.app.state.engine.llm
     c = client.post("/api/conversations", json={"agent": "pirate"}).json()
     assert c["persona"].startswith("Captain Flint")

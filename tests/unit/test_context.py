@@ -1,5 +1,6 @@
 """The context builder's budgets and fitting."""
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from memlane.chat.personas import persona_chunks
 from memlane.domain import Memory, MemoryType, Message, Role
@@ -52,6 +53,6 @@ def test_persona_chunks_are_200_chars_overlapping_by_50():
     text = " ".join(f"word{i}" for i in range(200))
     chunks = persona_chunks(text)
     assert all(len(c.text) <= 200 for c in chunks) and len(chunks) > 5
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in pairwise(chunks):
         assert a.end - b.start >= 40 and b.start > a.start
     assert chunks[-1].end == len(text)

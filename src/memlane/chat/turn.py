@@ -90,11 +90,12 @@ class Turns:
     async def _enqueue(self, conversation: Conversation, asked: Message,
                        reply: Message) -> None:
         s = self.settings
-        if s.extraction_enabled:
+        if s.extraction_enabled and self.llm.generates:
             await self.jobs.enqueue("extract", conversation.user_id, {
                 "text": asked.content, "conversation_id": conversation.id,
                 "message_id": asked.id})
         every = s.summarise_every
-        if reply.seq > s.working_memory and reply.seq // every > (asked.seq - 1) // every:
+        due = reply.seq > s.working_memory and reply.seq // every > (asked.seq - 1) // every
+        if self.llm.generates and due:
             await self.jobs.enqueue("summarise", conversation.user_id,
                                     {"conversation_id": conversation.id})

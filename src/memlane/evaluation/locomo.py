@@ -269,7 +269,7 @@ async def run(path: str | Path, *, limit: int | None = None, questions: int | No
     conversations = load_conversations(path, limit, questions)
     overrides = dict(overrides or {})
     with tempfile.TemporaryDirectory(prefix="memlane-locomo-") as tmp:
-        settings = load_settings(**{**overrides, "data_dir": tmp})
+        settings = load_settings(**{"llm": "none", **overrides, "data_dir": tmp})
         engine = Engine.from_settings(settings)
         await engine.start()
         try:

@@ -49,3 +49,9 @@ def _remote(settings):
                      api_key=settings.llm_api_key, context_window=settings.llm_context,
                      concurrency=settings.llm_concurrency, retries=settings.llm_retries,
                      backoff_s=settings.llm_backoff_s, timeout_s=settings.llm_timeout_s)
+
+
+@register("llm", "none")
+def _no_llm(settings):
+    from .llm import NoLLM
+    return NoLLM()

@@ -42,6 +42,7 @@ class Completion:
 class LLM(ABC):
     name: str = "llm"
     context_window: int = 4096  # tokens; the context builder scales its budgets to it
+    generates: bool = True  # False for "none": no extraction or summaries are queued
 
     @abstractmethod
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int = 512,
@@ -79,3 +80,15 @@ class LLM(ABC):
 
     def info(self) -> dict[str, Any]:
         return {"name": self.name, "context_window": self.context_window}
+
+
+class NoLLM(LLM):
+    """`llm = "none"`: a search-only deployment. Answers and chat say why they can't."""
+    name = "none"
+    generates = False
+
+    async def stream(self, messages, *, max_tokens=512, temperature=0.2, json_schema=None,
+                     stop=None) -> AsyncIterator[Delta]:
+        raise Unavailable("no LLM is configured (llm = \"none\"); set MEMLANE_LLM to "
+                          "\"local\" or \"remote\"")
+        yield Delta()  # pragma: no cover  (makes this an async generator)
