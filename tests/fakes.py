@@ -124,3 +124,27 @@ def _empty_of(schema: dict):
 @register("llm", "scripted")
 def _scripted(settings):
     return ScriptedLLM(context_window=settings.llm_context)
+
+
+class SlowFactsLLM(ScriptedLLM):
+    """For restart tests: fact extraction takes ``delay`` seconds and returns the user's
+    message as the one fact. Chat replies are instant echoes."""
+    name = "slow-facts"
+
+    def __init__(self, delay: float):
+        super().__init__()
+        self.delay = delay
+
+    async def stream(self, messages, **options):
+        schema = options.get("json_schema") or {}
+        if "facts" in schema.get("properties", {}):
+            await asyncio.sleep(self.delay)
+            self.enqueue({"facts": [messages[-1]["content"]]})
+        async for delta in super().stream(messages, **options):
+            yield delta
+
+
+@register("llm", "slow-facts")
+def _slow_facts(settings):
+    import os
+    return SlowFactsLLM(float(os.environ.get("FAKE_LLM_DELAY_S", "0")))

@@ -1,0 +1,6 @@
+"""`memlane` with the test fakes registered: `python tests/fake_serve.py serve ...`."""
+import fakes  # noqa: F401  (registers the fakes)
+from memlane.cli import main
+
+if __name__ == "__main__":
+    main()
