@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
-from . import errors
+from . import errors, openai
 from .limits import BodyLimit
 from .routes import ask, conversations, entities, health, memories, search
 
@@ -31,5 +31,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.install(app)
     for module in (health, memories, search, entities, ask, conversations):
         app.include_router(module.router, prefix="/api")
+    app.include_router(openai.router, prefix="/v1")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

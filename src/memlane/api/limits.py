@@ -13,7 +13,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return await self._refuse(send)
+            return await self._refuse(scope, send)
         seen = 0
 
         async def counted_receive():
@@ -27,11 +27,16 @@ class BodyLimit:
         try:
             await self.app(scope, counted_receive, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(scope, send)
 
-    async def _refuse(self, send):
-        body = json.dumps({"detail": f"request body exceeds {self.max_bytes} bytes",
-                           "code": "payload_too_large"}).encode()
+    async def _refuse(self, scope, send):
+        from .errors import OPENAI_PREFIX, error_body, openai_body
+        message = f"request body exceeds {self.max_bytes} bytes"
+        path = scope.get("path", "")
+        shaped = (openai_body(413, message, "payload_too_large")
+                  if path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
+                  else error_body(message, "payload_too_large"))
+        body = json.dumps(shaped).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})

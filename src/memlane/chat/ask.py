@@ -67,17 +67,22 @@ class Asker:
 
     async def augment(self, user_id: str, messages: list[dict[str, str]], *,
                       max_tokens: int) -> tuple[list[dict[str, str]], list[ContextItem]]:
-        """The caller's messages with a memory system message first (OpenAI door)."""
+        """The caller's messages with the memories in the system message: appended to the
+        caller's own system message when it sends one (kept first: it is the stable
+        prefix), else in a new system message first (OpenAI door)."""
         query = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         if not query.strip():
             return messages, []
         items, memories = await self.contexts(user_id, query, Phases(),
                                               max_tokens=max_tokens)
-        today = utcnow().strftime("%d %B %Y")
-        memory = prompts.CHAT_SYSTEM + "\n\n" + prompts.memory_section(
-            render_memories(items, memories), today)
-        return [{"role": "system", "content": memory}, *messages], items
-
+        section = prompts.memory_section(render_memories(items, memories),
+                                         utcnow().strftime("%d %B %Y"))
+        if messages and messages[0]["role"] == "system":
+            first = {"role": "system", "content": f"{messages[0]['content']}\n\n"
+                     f"{prompts.MEMORY_NOTE}\n{section}"}
+            return [first, *messages[1:]], items
+        return [{"role": "system", "content": f"{prompts.CHAT_SYSTEM}\n\n{section}"},
+                *messages], items
 
 def grounds(r: Ranked, min_cosine: float) -> bool:
     """Evidence that a memory bears on the query, beyond priors such as recency."""

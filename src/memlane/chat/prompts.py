@@ -14,6 +14,9 @@ CHAT_SYSTEM = (
     "when it helps, cite remembered facts by number like [2], and never invent memories. "
     "Be brief and warm.")
 
+MEMORY_NOTE = ("What you remember about the user follows; use it when it helps, cite it by "
+               "number like [2], and never invent memories.")
+
 
 def memory_section(rendered: str, today: str) -> str:
     if not rendered:

@@ -1,0 +1,249 @@
+"""The OpenAI-compatible door: `/v1/chat/completions` with the caller's memories injected,
+`/v1/models` and `/v1/embeddings`. Errors take OpenAI's shape (see `errors.py`)."""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.sse import EventSourceResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain import User
+from ..engine import Engine
+from ..errors import BadRequest, MemlaneError, NotFound, PayloadTooLarge
+from ..models.llm import Delta, Usage
+from .deps import CurrentUser, EngineDep
+from .errors import openai_error
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["openai"])
+
+CHAT_MODEL = "memlane"
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")  # clients send many optional fields
+
+
+class ChatMessage(Open):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self, index: int) -> str:
+        if not isinstance(self.content, list):
+            return self.content or ""
+        if any(part.get("type") != "text" for part in self.content):
+            raise BadRequest("only text content parts are supported",
+                             param=f"messages.{index}.content")
+        return "".join(str(part.get("text") or "") for part in self.content)
+
+
+class ChatBody(Open):
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    stop: str | list[str] | None = None
+    n: int | None = Field(None, ge=1, le=1, description="Only one choice is generated.")
+    user: str | None = Field(None, description="Whose memory to use: honoured only when "
+                                               "the key is an admin's and the user exists.")
+    stream_options: dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+
+
+class EmbeddingsBody(Open):
+    model: str
+    input: str | list[str] | list[int] | list[list[int]]
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1)
+
+
+@router.get("/models", summary="The chat model and the embedding model")
+async def list_models(user: CurrentUser, engine: EngineDep) -> dict:
+    return {"object": "list", "data": _models(engine)}
+
+
+@router.get("/models/{model_id}", summary="One model")
+async def get_model(model_id: str, user: CurrentUser, engine: EngineDep) -> dict:
+    for model in _models(engine):
+        if model["id"] == model_id:
+            return model
+    raise ModelNotFound(f"the model '{model_id}' does not exist", param="model")
+
+
+@router.post("/chat/completions", summary="Chat, grounded on the caller's memories")
+async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep):
+    if body.model != CHAT_MODEL:
+        error = BadRequest if body.model == engine.models.embedder.name else ModelNotFound
+        raise error(f"'{body.model}' is not a chat model; use '{CHAT_MODEL}'", param="model")
+    messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text(i)}
+                for i, m in enumerate(body.messages)]
+    s = engine.settings
+    max_tokens = body.max_completion_tokens or body.max_tokens or s.llm_max_tokens
+    options = {"max_tokens": max_tokens, "json_schema": _schema(body.response_format),
+               "temperature": s.llm_temperature if body.temperature is None else body.temperature,
+               "stop": [body.stop] if isinstance(body.stop, str) else body.stop}
+    user_id = await _acting_for(engine, user, body.user)
+    prompt, _ = await engine.asker.augment(user_id, messages, max_tokens=max_tokens)
+    deltas = engine.llm.stream(prompt, **options)
+    said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    reply = Reply(body.model)
+    if not body.stream:
+        text, finish, usage = await _collect(deltas)
+        await _learn(engine, user_id, said)
+        return reply.completion(text, finish, usage)
+    first = await anext(deltas, Delta(finish_reason="stop"))  # upstream errors keep status
+    include_usage = bool((body.stream_options or {}).get("include_usage"))
+    events = _stream(reply, first, deltas, include_usage, engine, user_id, said)
+    return EventSourceResponse(events, headers={"Cache-Control": "no-cache",
+                                                "X-Accel-Buffering": "no"})
+
+
+@router.post("/embeddings", summary="Embed texts with the server's embedding model")
+async def embeddings(body: EmbeddingsBody, user: CurrentUser, engine: EngineDep) -> dict:
+    embedder, settings = engine.models.embedder, engine.settings
+    if body.model != embedder.name:
+        raise ModelNotFound(f"the embedding model is '{embedder.name}', not '{body.model}'",
+                            param="model")
+    texts = [body.input] if isinstance(body.input, str) else body.input
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise BadRequest("input must be a string or a non-empty list of strings "
+                         "(token arrays are not supported)", param="input")
+    if len(texts) > settings.max_batch:
+        raise PayloadTooLarge(f"at most {settings.max_batch} inputs", param="input")
+    if any(len(t) > settings.max_text_chars for t in texts):
+        raise PayloadTooLarge(f"an input exceeds {settings.max_text_chars} characters",
+                              param="input")
+    if body.dimensions is not None and body.dimensions != embedder.dim:
+        raise BadRequest(f"'{embedder.name}' has {embedder.dim} dimensions",
+                         param="dimensions")
+    matrix = await engine.models.embed(texts)
+    tokens = sum(max(1, len(t) // 4) for t in texts)  # an estimate, as LLM.count_tokens
+    vectors = [_encode(row, body.encoding_format) for row in matrix]
+    return {"object": "list", "model": embedder.name,
+            "data": [{"object": "embedding", "index": i, "embedding": v}
+                     for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+class Reply:
+    """One completion's id and creation time (seconds), shared by all its chunks."""
+
+    def __init__(self, model: str):
+        self.id, self.created, self.model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model
+
+    def completion(self, text: str, finish: str, usage: Usage) -> dict:
+        choice = {"index": 0, "message": {"role": "assistant", "content": text},
+                  "finish_reason": finish}
+        return {**self._head("chat.completion"), "choices": [choice], "usage": _usage(usage)}
+
+    def chunk(self, delta: dict | None = None, finish: str | None = None,
+              usage: Usage | None = None) -> str:
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+        extra = {} if usage is None else {"usage": _usage(usage)}
+        return _data({**self._head("chat.completion.chunk"), "choices": choices, **extra})
+
+    def _head(self, kind: str) -> dict:
+        return {"id": self.id, "object": kind, "created": self.created, "model": self.model}
+
+
+async def _stream(reply: Reply, first: Delta, deltas: AsyncIterator[Delta],
+                  include_usage: bool, engine: Engine, user_id: str, said: str
+                  ) -> AsyncIterator[str]:
+    yield reply.chunk({"role": "assistant", "content": ""})
+    finish, usage = "stop", Usage()
+    try:
+        delta: Delta | None = first
+        while delta is not None:
+            if delta.text:
+                yield reply.chunk({"content": delta.text})
+            if delta.finish_reason:
+                finish, usage = delta.finish_reason, delta.usage or usage
+            delta = await anext(deltas, None)
+    except Exception as exc:  # the status line is sent: the error goes in the stream
+        if not isinstance(exc, MemlaneError):
+            log.exception("chat completion stream failed")
+        yield _data(openai_error(exc))
+    else:
+        yield reply.chunk({}, finish)
+        if include_usage:
+            yield reply.chunk(usage=usage)
+        await _learn(engine, user_id, said)
+    finally:
+        await deltas.aclose()
+    yield "data: [DONE]\n\n"
+
+
+async def _collect(deltas: AsyncIterator[Delta]) -> tuple[str, str, Usage]:
+    parts, finish, usage = [], "stop", Usage()
+    async for delta in deltas:
+        parts.append(delta.text)
+        if delta.finish_reason:
+            finish, usage = delta.finish_reason, delta.usage or usage
+    return "".join(parts), finish, usage
+
+
+async def _acting_for(engine: Engine, user: User, requested: str | None) -> str:
+    """The `user` field names whose memory to use only for an admin and an existing user;
+    otherwise it is an end-user label from the client and is ignored."""
+    if not requested or not user.is_admin:
+        return user.id
+    try:
+        return (await engine.accounts.user(requested)).id
+    except NotFound:
+        return user.id
+
+
+async def _learn(engine: Engine, user_id: str, said: str) -> None:
+    try:
+        await engine.learn(user_id, said, {"source": "openai"})
+    except Exception:  # the reply is already made; losing a fact must not lose it
+        log.exception("could not queue fact extraction")
+
+
+def _schema(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    kind = (response_format or {}).get("type", "text")
+    if kind == "json_object":
+        return {"type": "object"}
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        if not isinstance(schema, dict):
+            raise BadRequest("response_format.json_schema.schema must be an object",
+                             param="response_format")
+        return schema
+    if kind != "text":
+        raise BadRequest(f"unknown response_format type '{kind}'", param="response_format")
+    return None
+
+
+def _models(engine: Engine) -> list[dict]:
+    created = int(engine.started_at or time.time())
+    return [{"id": name, "object": "model", "created": created, "owned_by": "memlane"}
+            for name in (CHAT_MODEL, engine.models.embedder.name)]
+
+
+def _encode(row, encoding: str) -> list[float] | str:
+    """base64 is little-endian float32 bytes, which the openai client decodes."""
+    return (base64.b64encode(row.astype("<f4").tobytes()).decode("ascii")
+            if encoding == "base64" else row.tolist())
+
+
+def _usage(usage: Usage) -> dict:
+    return {**asdict(usage), "total_tokens": usage.total_tokens}
+
+
+def _data(payload: dict) -> str:
+    return f"data: {json.dumps(payload)}\n\n"
