@@ -6,6 +6,7 @@ clear cases (nothing similar, or the same words already stored) skip the LLM."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from .chunking import normalise_text
 from .service import MemoryService
 
 log = logging.getLogger(__name__)
+_WORDS = re.compile(r"[a-z0-9']+")
 
 FACTS_SCHEMA = {"type": "object", "required": ["facts"], "properties": {
     "facts": {"type": "array", "maxItems": 6, "items": {"type": "string", "maxLength": 300}}}}
@@ -33,13 +35,17 @@ FACTS_PROMPT = (
     "their life, people, plans and preferences. No questions, greetings or small talk. "
     "If there is nothing worth remembering, return an empty list.")
 DECIDE_PROMPT = (
-    "You keep a user's memory up to date. A new fact arrived; the existing memories most "
-    "like it are numbered below. Decide one event:\n"
-    "ADD: the new fact is about something the memories do not cover. target 0.\n"
-    "UPDATE: it adds detail to memory N and does not contradict it. text: the merged fact.\n"
-    "DELETE: it contradicts memory N, which is no longer true. text: the new fact.\n"
-    "NOTHING: memory N already says the same. target N.\n"
-    "Answer with JSON.")
+    "Decide how a new fact changes the user's memory. The existing memories most like it "
+    "are numbered. Reply with JSON {\"event\", \"target\", \"text\"}:\n"
+    "ADD, target 0: the new fact is about something the memories do not cover. "
+    "text: the new fact.\n"
+    "UPDATE, target N: the new fact adds detail to memory N without contradicting it. "
+    "text: one sentence that says both.\n"
+    "DELETE, target N: the new fact contradicts memory N (it changed or was wrong). "
+    "text: the new fact.\n"
+    "NOTHING, target N: memory N already says the same. text: the new fact.\n"
+    "Example: memories \"1. I live in Paris.\" and new fact \"I moved to Berlin.\" give "
+    "{\"event\": \"DELETE\", \"target\": 1, \"text\": \"I moved to Berlin.\"}")
 
 
 @dataclass
@@ -111,8 +117,7 @@ class Extractor:
         target = out.get("target")
         chosen = (candidates[target - 1] if isinstance(target, int)
                   and 1 <= target <= len(candidates) else None)
-        text = normalise_text(str(out.get("text") or fact)) or fact
-        return event, chosen, text
+        return event, chosen, _own_words(normalise_text(str(out.get("text") or "")), fact)
 
     async def _add(self, user_id: str, fact: str, metadata: dict[str, Any],
                    occurred_at: datetime | None) -> Decision:
@@ -129,3 +134,11 @@ class Extractor:
                         metadata={**old.metadata, "superseded_by": added.memory_id})
         await self.store.update_memory(ended, old_text=old.text, actor="extraction")
         return Decision("DELETE", text, added.memory_id, old.id)
+
+
+def _own_words(text: str, fact: str) -> str:
+    """The model's text when it carries the new fact's words, else the fact itself (a small
+    model sometimes echoes the instructions instead of writing the fact)."""
+    words = {w for w in _WORDS.findall(fact.lower()) if len(w) > 2}
+    kept = words & set(_WORDS.findall(text.lower()))
+    return text if words and len(kept) >= len(words) / 2 else fact
