@@ -19,9 +19,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, real_llm):
     port = _free_port()
-    env = {**os.environ, "MEMLANE_DATA_DIR": str(tmp_path / "d"), "MEMLANE_PORT": str(port)}
+    env = {**os.environ, "MEMLANE_DATA_DIR": str(tmp_path / "d"), "MEMLANE_PORT": str(port),
+           "MEMLANE_LLM_MODEL_PATH": str(real_llm.model_path)}  # assembled once per machine
     proc = subprocess.Popen([sys.executable, "-m", "memlane.cli", "serve"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -45,6 +46,7 @@ def test_serve_health_then_remember_and_find(served):
     health = httpx.get(f"{url}/api/health").json()
     assert health["status"] == "ok" and health["database"]["reachable"]
     assert health["models"]["embedder"]["loaded"] and health["models"]["nlp"]["loaded"]
+    assert health["models"]["llm"]["loaded"] and health["jobs"]["failed"] == 0
     assert health["models"]["embedder"]["name"] == "all-MiniLM-L6-v2-int8"
     created = httpx.post(f"{url}/api/memories", json={"text": "My dentist is Dr. Okafor."})
     assert created.status_code == 201
