@@ -30,10 +30,22 @@ def real_llm():
     llm.close()
 
 
-@pytest.fixture
-def real_client(make_client, real_models, real_llm, tmp_path):
-    """The app on a fresh SQLite file with the real embedder, spaCy model and LLM."""
-    settings = load_settings(data_dir=tmp_path / "real")
+def _real_app(make_client, real_models, real_llm, data_dir, **overrides):
+    settings = load_settings(data_dir=data_dir, **overrides)
     engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
                     real_llm)
-    return make_client(engine=engine, data_dir=tmp_path / "real")
+    return make_client(engine=engine, data_dir=data_dir)
+
+
+@pytest.fixture
+def real_client(make_client, real_models, real_llm, tmp_path):
+    """The app on a fresh SQLite file with the real embedder, spaCy model and LLM; no
+    background extraction (it would compete for the one LLM)."""
+    return _real_app(make_client, real_models, real_llm, tmp_path / "real",
+                     extraction_enabled=False)
+
+
+@pytest.fixture
+def real_learning_client(make_client, real_models, real_llm, tmp_path):
+    """As real_client, with fact extraction from chat turns and long texts."""
+    return _real_app(make_client, real_models, real_llm, tmp_path / "learn")

@@ -30,23 +30,23 @@ def test_something_never_stored_gets_dont_know(real_client):
     assert out["citations"] == []
 
 
-def test_chat_fact_is_extracted_then_superseded_with_history_kept(real_client):
-    first = sse_events(real_client.post("/api/chat", json={
+def test_chat_fact_is_extracted_then_superseded_with_history_kept(real_learning_client):
+    first = sse_events(real_learning_client.post("/api/chat", json={
         "message": "My sister's birthday is on June 14th.", "max_tokens": 24}).text)
     cid = first[0][1]["conversation_id"]
-    run_jobs(real_client)
-    stored = real_client.get("/api/memories").json()["memories"]
+    run_jobs(real_learning_client)
+    stored = real_learning_client.get("/api/memories").json()["memories"]
     old = [m for m in stored if "june" in m["text"].lower() and "birthday" in m["text"].lower()]
     assert old and old[0]["source"] == "extraction", stored
-    sse_events(real_client.post("/api/chat", json={
+    sse_events(real_learning_client.post("/api/chat", json={
         "message": "Correction: my sister's birthday is actually on July 2nd, not in June.",
         "conversation_id": cid, "max_tokens": 24}).text)
-    run_jobs(real_client)
-    current = real_client.get("/api/memories").json()["memories"]
+    run_jobs(real_learning_client)
+    current = real_learning_client.get("/api/memories").json()["memories"]
     texts = " ".join(m["text"].lower() for m in current)
     assert "july" in texts, current
     assert not any("june 14" in m["text"].lower() for m in current), current
-    previous = real_client.get(f"/api/memories/{old[0]['id']}/history").json()
-    kept = real_client.get(f"/api/memories/{old[0]['id']}")
+    previous = real_learning_client.get(f"/api/memories/{old[0]['id']}/history").json()
+    kept = real_learning_client.get(f"/api/memories/{old[0]['id']}")
     assert (kept.status_code == 200 and kept.json()["valid_until"]) or any(
         "june" in (h["old_text"] or "").lower() for h in previous), previous
