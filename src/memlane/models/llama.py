@@ -30,6 +30,7 @@ class LlamaLLM(LLM):
         self._prepare = prepare
         self._llama: Any = None
         self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()  # llama.cpp state is not thread-safe
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
 
@@ -52,7 +53,9 @@ class LlamaLLM(LLM):
 
     def warm_up(self) -> None:
         self.load()
-        self._llama.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=1)
+        with self._run_lock:
+            self._llama.create_chat_completion([{"role": "user", "content": "Hi"}],
+                                               max_tokens=1)
 
     async def stream(self, messages: list[dict[str, str]], *, max_tokens: int = 512,
                      temperature: float = 0.2, json_schema: dict[str, Any] | None = None,
@@ -74,8 +77,10 @@ class LlamaLLM(LLM):
         halt = threading.Event()
 
         def put(item: Delta | Exception) -> None:
-            if not loop.is_closed():
+            try:
                 loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop has closed: nobody is listening
+                halt.set()
 
         worker = loop.run_in_executor(None, self._generate, request, put, halt)
         worker.add_done_callback(lambda _: lock.release())
@@ -97,28 +102,36 @@ class LlamaLLM(LLM):
 
     def _generate(self, request: dict[str, Any], put: Callable[[Any], None],
                   halt: threading.Event) -> None:
-        llama, pieces, prompt_tokens, finish = self._llama, 0, 0, "length"
         try:
-            chunks = llama.create_chat_completion(**request)
-            try:
-                for chunk in chunks:
-                    if halt.is_set():
-                        return
-                    choice = chunk["choices"][0]
-                    finish = choice.get("finish_reason") or finish
-                    text = choice["delta"].get("content")
-                    if text is None:
-                        continue
-                    if not pieces:
-                        prompt_tokens = llama.n_tokens
-                    pieces += 1
-                    if text:
-                        put(Delta(text))
-            finally:
-                chunks.close()
-            put(Delta(finish_reason=finish, usage=Usage(prompt_tokens, pieces)))
+            with self._run_lock:
+                last = self._run(request, put, halt)
+            if last is not None:
+                put(last)
         except Exception as exc:
             put(exc)
+
+    def _run(self, request: dict[str, Any], put: Callable[[Any], None],
+             halt: threading.Event) -> Delta | None:
+        llama, usage, finish = self._llama, Usage(), "length"
+        chunks = llama.create_chat_completion(**request)
+        try:
+            for chunk in chunks:
+                if halt.is_set():
+                    return None
+                choice = chunk["choices"][0]
+                finish = choice.get("finish_reason") or finish
+                text = choice["delta"].get("content")
+                if text is None:
+                    continue
+                if not usage.completion_tokens:  # one piece per token sampled
+                    usage.prompt_tokens = llama.n_tokens
+                usage.completion_tokens += 1
+                if text:
+                    put(Delta(text))
+        finally:
+            chunks.close()
+        usage.prompt_tokens = usage.prompt_tokens or llama.n_tokens
+        return Delta(finish_reason=finish, usage=usage)
 
     def count_tokens(self, text: str) -> int:
         if self._llama is None or not text:
