@@ -6,6 +6,7 @@ import pytest
 
 import fakes  # noqa: F401  (registers the fakes)
 from memlane.config import load_settings
+from support import free_port, uvicorn_thread
 
 
 @pytest.fixture(autouse=True)
@@ -60,26 +61,11 @@ def client(make_client):
 @pytest.fixture
 def live_server(tmp_path):
     """A real uvicorn server in a thread (fake models); yields its base URL."""
-    import socket
-    import threading
-    import time
 
-    import uvicorn
 
     from memlane.api.app import create_app
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = load_settings(data_dir=tmp_path / "live", embedder="hash", nlp="regex",
                              llm="scripted", port=port)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(create_app(settings), port) as url:
+        yield url

@@ -1,6 +1,8 @@
 """Helpers shared by tests."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 
 def add_user(client, name: str) -> dict:
     """Create a user and a key inside the app's own event loop; returns auth headers."""
@@ -29,3 +31,32 @@ def sse_events(text: str) -> list[tuple[str, dict]]:
 def run_jobs(client) -> None:
     """Wait until the app's background jobs are done."""
     client.portal.call(client.app.state.engine.jobs.wait_idle)
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def uvicorn_thread(app, port: int, timeout: float = 60.0):
+    """A real uvicorn server for ``app`` in a thread; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + timeout
+    while not server.started:
+        assert time.time() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)

@@ -2,14 +2,9 @@
 and the real local LLM: the answer comes from a stored memory."""
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import httpx
 import openai
 import pytest
-import uvicorn
 
 from memlane.api.app import create_app
 from memlane.config import load_settings
@@ -17,6 +12,7 @@ from memlane.engine import Engine
 from memlane.models import create
 from memlane.models.llm import LLM
 from memlane.models.runner import ModelRunner
+from support import free_port, uvicorn_thread
 
 pytestmark = pytest.mark.integration
 
@@ -38,23 +34,12 @@ class Borrowed(LLM):
 
 @pytest.fixture
 def real_door(real_models, real_llm, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = load_settings(data_dir=tmp_path / "real", port=port, extraction_enabled=False)
     engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
                     Borrowed(real_llm))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(20)
+    with uvicorn_thread(create_app(settings, engine), port) as url:
+        yield url
 
 
 def test_openai_client_answers_from_memory(real_door):

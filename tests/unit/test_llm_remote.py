@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
@@ -19,6 +15,7 @@ from memlane.config import load_settings
 from memlane.errors import Invalid, Unavailable
 from memlane.models import create
 from memlane.models.remote import RemoteLLM
+from support import free_port, uvicorn_thread
 
 pytestmark = pytest.mark.anyio
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -85,17 +82,8 @@ class Handler:
 def server():
     handler = Handler()
     app = Starlette(routes=[Route("/v1/chat/completions", handler.chat, methods=["POST"])])
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not uv.started:
-        assert time.time() < deadline, "fake upstream did not start"
-        time.sleep(0.02)
-    yield handler, f"http://127.0.0.1:{port}/v1"
-    uv.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(app, free_port()) as url:
+        yield handler, f"{url}/v1"
 
 
 @pytest.fixture
@@ -112,11 +100,6 @@ def make_llm(server):
         return RemoteLLM(server[1], "fake-model", **options)
     return make
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_retries_429_then_streams_text_and_usage(upstream, make_llm):
@@ -147,7 +130,7 @@ async def test_retries_exhaust_into_unavailable(upstream, make_llm):
 
 
 async def test_unreachable_server_is_unavailable():
-    llm = RemoteLLM(f"http://127.0.0.1:{_free_port()}/v1", "m", retries=1, backoff_s=0.01)
+    llm = RemoteLLM(f"http://127.0.0.1:{free_port()}/v1", "m", retries=1, backoff_s=0.01)
     with pytest.raises(Unavailable, match="failed"):
         await llm.complete(MESSAGES)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,6 @@ import httpx
 import numpy as np
 import openai
 import pytest
-import uvicorn
 
 from fakes import ScriptedLLM
 from memlane.accounts import Accounts
@@ -26,6 +23,7 @@ from memlane.engine import Engine
 from memlane.errors import Unavailable
 from memlane.models import create
 from memlane.models.runner import ModelRunner
+from support import free_port, uvicorn_thread
 
 PROMPT = "Tell me about the garden"
 WORDS = len(f"You said: {PROMPT}".split())  # the scripted echo's completion tokens
@@ -65,9 +63,7 @@ class Door:
 def serving(tmp_path, llm=None, people: dict[str, bool] | None = None,
             **overrides) -> Iterator[Door]:
     """Serve the app on a free port; `people` (name → is_admin) are created with keys."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = load_settings(data_dir=tmp_path / "door", embedder="hash", nlp="regex",
                              llm="scripted", port=port, **overrides)
     keys = asyncio.run(_seed(settings, people or {}))
@@ -77,19 +73,8 @@ def serving(tmp_path, llm=None, people: dict[str, bool] | None = None,
                              create("nlp", "regex", settings))
         engine = Engine(settings, create("store", settings.store, settings), models, llm)
     app = create_app(settings, engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield Door(f"http://127.0.0.1:{port}", app, keys)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with uvicorn_thread(app, port) as url:
+        yield Door(url, app, keys)
 
 
 async def _seed(settings, people: dict[str, bool]) -> dict[str, str]:
