@@ -153,3 +153,19 @@ def test_a_long_ingested_text_is_sent_to_extraction(make_client):
     run_jobs(client)
     texts = [m["text"] for m in client.get("/api/memories").json()["memories"]]
     assert "My favourite tea is oolong." in texts
+
+
+def test_an_idle_session_expires_but_keeps_its_messages(make_client):
+    client = make_client(extraction_enabled=False)
+    first, _ = turn(client, "Remember the blue door")
+    cid = first["conversation_id"]
+    assert client.get("/api/health").json()["active_sessions"] == 1
+    assert client.get(f"/api/conversations/{cid}").json()["conversation"]["active"]
+    client.app.state.engine.settings.session_idle_s = 0.0  # an hour later
+    assert client.get("/api/health").json()["active_sessions"] == 0
+    history = client.get(f"/api/conversations/{cid}").json()
+    assert history["conversation"]["active"] is False and len(history["messages"]) == 2
+    turn(client, "And the red one", cid)  # a new message revives it from the store
+    llm = client.app.state.engine.llm
+    assert [m["role"] for m in llm.calls[-1]["messages"]] == ["system", "user", "assistant",
+                                                              "user"]
