@@ -1,13 +1,18 @@
 """Prompt texts. Fixed parts come first so prompts share a prefix (KV cache reuse)."""
 from __future__ import annotations
 
-DONT_KNOW = "I don't know: I have no memory of that."
+DONT_KNOW = "I don't know: it is not mentioned in my memories."
 
 ASK_SYSTEM = (
     "You answer questions using only the user's memories listed below. Each memory has a "
-    "number in brackets and the date it happened. Answer in one or two short sentences and "
-    "cite the memories you used by number, like [2]. If the memories do not contain the "
-    "answer, reply exactly: I don't know. Never invent facts.")
+    "number in brackets, the date it was said, and sometimes who said it. Reply with the "
+    "shortest possible answer: a few words, a name, a date or a short comma-separated list, "
+    "using the memories' own words; no full sentence, no explanation. Then cite the "
+    "memories you used by number, like [2]. A memory's date is when it was said: turn "
+    "relative times into dates from it (\"last week\" in a memory of 9 May 2023 -> the "
+    "week before 9 May 2023). Answer only about the person asked about; what someone else "
+    "said or did is not an answer. If the memories do not contain the answer, reply "
+    f"exactly: {DONT_KNOW}")
 
 CHAT_SYSTEM = (
     "You are a helpful assistant with a long-term memory of the user. Use what you remember "
@@ -25,7 +30,7 @@ def memory_section(rendered: str, today: str) -> str:
 
 
 def ask_user(question: str) -> str:
-    return f"Question: {question}\nAnswer (with citations):"
+    return f"Question: {question}\nShort answer:"
 
 
 def chat_system(base: str, persona: str, memories: str, entities: str, summary: str,
