@@ -21,10 +21,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from locomo import DEFAULT_DATA, positive
+
 from machine import state
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "locomo-dev.json"
 ANCHORS = {
     "locomo_paper_best_rag_gpt_3.5_f1_overall": 43.3,
     "mem0_paper_gpt_4o_mini_f1": {"single-hop": 38.7, "multi-hop": 28.6,
@@ -40,13 +40,6 @@ SCORING = (
     "figure is adversarial_accuracy_official_phrases_only). Citation markers like [2] are "
     "removed from answers before scoring (f1_overall_with_citation_markers keeps them). "
     "overall = mean over category 1-4 questions. Figures in percent.")
-
-
-def positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
