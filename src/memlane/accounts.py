@@ -35,6 +35,17 @@ class Accounts:
             raise NotFound(f"user {name_or_id} not found")
         return user
 
+    async def acting_for(self, user: User, requested: str | None) -> str:
+        """Whose memory a request may use: another user's (named by id or name) only for an
+        admin and an existing user; otherwise the caller's own (a client's label for its
+        end user is not an identity)."""
+        if not requested or not user.is_admin:
+            return user.id
+        try:
+            return (await self.user(requested)).id
+        except NotFound:
+            return user.id
+
     async def list_users(self) -> list[User]:
         return await self.store.list_users()
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..domain import User
 from ..engine import Engine
 from ..errors import BadRequest, MemlaneError, NotFound, PayloadTooLarge
 from ..models.llm import Delta, Usage
@@ -96,7 +95,7 @@ async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep)
     options = {"max_tokens": max_tokens, "json_schema": _schema(body.response_format),
                "temperature": s.llm_temperature if body.temperature is None else body.temperature,
                "stop": [body.stop] if isinstance(body.stop, str) else body.stop}
-    user_id = await _acting_for(engine, user, body.user)
+    user_id = await engine.accounts.acting_for(user, body.user)
     prompt, _ = await engine.asker.augment(user_id, messages, max_tokens=max_tokens)
     deltas = engine.llm.stream(prompt, **options)
     said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
@@ -194,17 +193,6 @@ async def _collect(deltas: AsyncIterator[Delta]) -> tuple[str, str, Usage]:
         if delta.finish_reason:
             finish, usage = delta.finish_reason, delta.usage or usage
     return "".join(parts), finish, usage
-
-
-async def _acting_for(engine: Engine, user: User, requested: str | None) -> str:
-    """The `user` field names whose memory to use only for an admin and an existing user;
-    otherwise it is an end-user label from the client and is ignored."""
-    if not requested or not user.is_admin:
-        return user.id
-    try:
-        return (await engine.accounts.user(requested)).id
-    except NotFound:
-        return user.id
 
 
 async def _learn(engine: Engine, user_id: str, said: str) -> None:
