@@ -23,6 +23,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from locomo import overrides_or_exit
+
 from machine import state
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -220,13 +222,9 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from memlane.evaluation.locomo import parse_overrides
 
     args = parse_args(argv)
-    try:
-        overrides = parse_overrides(args.sets)
-    except ValueError as exc:
-        sys.exit(f"error: {exc}")
+    overrides = overrides_or_exit(args.sets)
     print(json.dumps(asyncio.run(measure(args, overrides)), indent=2, default=str))
     return 0
 

@@ -25,6 +25,21 @@ def positive(value: str) -> int:
     return number
 
 
+def require_data(path: Path) -> None:
+    if not path.is_file():
+        sys.exit(f"error: LoCoMo data not found at {path} (it is read from "
+                 "../shared/data/, never copied into the repository)")
+
+
+def overrides_or_exit(sets: list[str]) -> dict:
+    """``--set key=value`` settings overrides, or a clean exit naming the bad one."""
+    from memlane.evaluation.locomo import parse_overrides
+    try:
+        return parse_overrides(sets)
+    except ValueError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
@@ -44,13 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     from memlane.evaluation import locomo
 
     args = parse_args(argv)
-    if not args.data.is_file():
-        sys.exit(f"error: LoCoMo data not found at {args.data} (it is read from "
-                 "../shared/data/, never copied into the repository)")
-    try:
-        overrides = locomo.parse_overrides(args.sets)
-    except ValueError as exc:
-        sys.exit(f"error: {exc}")
+    require_data(args.data)
+    overrides = overrides_or_exit(args.sets)
     locomo.main(args.data, limit=args.limit, questions=args.questions, overrides=overrides,
                 out=args.out, markdown=args.markdown)
     return 0

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from locomo import DEFAULT_DATA, positive
+from locomo import DEFAULT_DATA, overrides_or_exit, positive, require_data
 
 from machine import state
 
@@ -112,17 +112,11 @@ async def run(args: argparse.Namespace, overrides: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from memlane.evaluation import locomo
 
     args = parse_args(argv)
-    if not args.data.is_file():
-        sys.exit(f"error: LoCoMo data not found at {args.data} (it is read from "
-                 "../shared/data/, never copied into the repository)")
+    require_data(args.data)
     args.conversations = [c for arg in args.conversations or [] for c in arg.split(",") if c]
-    try:
-        overrides = locomo.parse_overrides(args.sets)
-    except ValueError as exc:
-        sys.exit(f"error: {exc}")
+    overrides = overrides_or_exit(args.sets)
     print(json.dumps(asyncio.run(run(args, overrides)), indent=2, default=str))
     return 0
 

@@ -25,7 +25,6 @@ class Jobs:
         self.max_attempts, self.retry_base_s, self.poll_s = max_attempts, retry_base_s, poll_s
         self.handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.running: Job | None = None
 
@@ -36,7 +35,6 @@ class Jobs:
         if kind not in self.handlers:
             raise ValueError(f"no handler for job kind {kind!r}")
         job = await self.store.enqueue_job(Job(uuid.uuid4().hex, kind, user_id, payload))
-        self._idle.clear()
         self._wake.set()
         return job
 

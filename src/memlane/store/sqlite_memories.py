@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-import numpy as np
-
 from .. import errors
 from ..domain import Chunk, EntityMention, HistoryEntry, Memory, MemoryFilter
 from .sqlite_rows import (
@@ -20,6 +18,7 @@ from .sqlite_rows import (
     now_ts,
     row_to_history,
     row_to_memory,
+    vector_blob,
 )
 
 _INSERT_MEMORY = (f"INSERT INTO memories ({', '.join(MEMORY_COLUMNS)}) "
@@ -183,14 +182,9 @@ def insert_chunks(conn: sqlite3.Connection, memory: Memory, chunks: list[Chunk])
     conn.executemany(
         'INSERT INTO chunks (memory_id, user_id, idx, text, start, "end", vector) '
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(memory.id, memory.user_id, c.index, c.text, c.start, c.end, _blob(c.vector))
+        [(memory.id, memory.user_id, c.index, c.text, c.start, c.end, vector_blob(c.vector))
          for c in chunks])
 
-
-def _blob(vector) -> bytes | None:
-    if vector is None:
-        return None
-    return np.ascontiguousarray(vector, dtype=np.float32).ravel().tobytes()
 
 
 def link_entities(conn: sqlite3.Connection, user_id: str, memory_id: str,
