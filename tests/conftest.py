@@ -5,6 +5,7 @@ import os
 import pytest
 
 import fakes  # noqa: F401  (registers the fakes)
+import fakes_voice  # noqa: F401
 from memlane.config import load_settings
 from support import free_port, uvicorn_thread
 
@@ -24,10 +25,13 @@ def anyio_backend():
     return "asyncio"
 
 
+FAKES = {"embedder": "hash", "nlp": "regex", "llm": "scripted", "stt": "tone",
+         "vad": "energy", "tts": "tone"}
+
+
 @pytest.fixture
 def fake_settings(tmp_path):
-    return load_settings(data_dir=tmp_path / "data", embedder="hash", nlp="regex",
-                         llm="scripted")
+    return load_settings(data_dir=tmp_path / "data", **FAKES)
 
 
 @pytest.fixture
@@ -39,8 +43,7 @@ def make_client(tmp_path):
     clients = []
 
     def make(engine=None, **overrides) -> TestClient:
-        options = {"data_dir": tmp_path / "data", "embedder": "hash", "nlp": "regex",
-                   "llm": "scripted"}
+        options = {"data_dir": tmp_path / "data", **FAKES}
         settings = load_settings(**{**options, **overrides})
         client = TestClient(create_app(settings, engine))
         client.__enter__()
@@ -65,7 +68,6 @@ def live_server(tmp_path):
 
     from memlane.api.app import create_app
     port = free_port()
-    settings = load_settings(data_dir=tmp_path / "live", embedder="hash", nlp="regex",
-                             llm="scripted", port=port)
+    settings = load_settings(data_dir=tmp_path / "live", port=port, **FAKES)
     with uvicorn_thread(create_app(settings), port) as url:
         yield url

@@ -60,3 +60,20 @@ def uvicorn_thread(app, port: int, timeout: float = 60.0):
     finally:
         server.should_exit = True
         thread.join(20)
+
+
+async def seed_people(settings, people: dict[str, bool]) -> dict[str, str]:
+    """Create users (name -> is_admin) with one API key each in the settings' store, before
+    a server starts; returns their keys."""
+    from memlane.accounts import Accounts
+    from memlane.models import create
+    store = create("store", settings.store, settings)
+    await store.open()
+    try:
+        accounts, keys = Accounts(store), {}
+        for name, is_admin in people.items():
+            user = await accounts.create_user(name, is_admin=is_admin)
+            keys[name] = (await accounts.create_key(user.id))[1]
+        return keys
+    finally:
+        await store.close()

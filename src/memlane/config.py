@@ -64,7 +64,6 @@ class Settings(BaseSettings):
     chunk_overlap_chars: int = 150
     embed_batch_size: int = 64
     embed_cache_size: int = 2048
-    default_importance: float = 0.5
     default_confidence: float = 1.0
 
     # retrieval and ranking (SPEC B defaults)
@@ -106,6 +105,24 @@ class Settings(BaseSettings):
     agents_file: Path | None = None  # YAML agent configurations
     jobs_enabled: bool = True  # run background jobs in this process
     job_max_attempts: int = 3
+
+    # voice (SPEC E): speech-to-text, voice activity, text-to-speech, all local
+    voice_enabled: bool = True  # load the speech models at start (the /ws doors need them)
+    stt: str = "whisper"  # faster-whisper with the packaged Whisper base (int8)
+    vad: str = "silero"  # the Silero VAD that faster-whisper ships
+    tts: str = "piper"  # piper with the packaged voice (optional extra: GPL-3.0)
+    stt_beam_size: int = 1
+    vad_threshold: float = 0.5
+    utterance_silence_ms: int = 700  # this much silence after speech ends an utterance
+    partial_every_s: float = 1.0  # a partial transcript per this much new speech
+    max_utterance_s: float = 30.0  # a longer utterance is cut and finalised
+    max_audio_s: float = 300.0  # audio buffered by one socket before it is refused
+    ws_max_message_bytes: int = 1_000_000  # a bigger WebSocket message closes it (1009)
+
+    # emotion (SPEC D)
+    emotion: str = "embedding"  # text emotion from the embedder (labelled prototypes)
+    emotion_prompt_confidence: float = 0.55  # above this, the chat prompt gets a section
+    emotion_boost: float = 0.3  # matching emotion: relevance x (1 + importance x this)
 
     @model_validator(mode="after")
     def _refuse_open_bind_without_auth(self) -> Settings:

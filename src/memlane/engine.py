@@ -12,7 +12,9 @@ from .chat.ask import Asker
 from .chat.service import Conversations
 from .chat.turn import Turns
 from .config import Settings
-from .domain import Job, Memory, Source
+from .domain import Job, Memory, MemoryType, Source
+from .emotion.reading import EmotionReading
+from .emotion.service import Emotions
 from .jobs import Jobs
 from .memory.extraction import Extractor
 from .memory.retrieval import Retriever, SearchOutcome
@@ -21,27 +23,34 @@ from .memory.summarize import Summariser
 from .models import create
 from .models.llm import LLM
 from .models.runner import ModelRunner
-from .schemas import SearchQuery
+from .schemas import MemoryCreate, SearchQuery
 from .store.base import Store
+from .voice.assistant import VoiceAssistant
+from .voice.models import VoiceModels
 
 log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, settings: Settings, store: Store, models: ModelRunner, llm: LLM,
-                 *, owns_llm: bool = False):
-        """``owns_llm``: release the LLM at stop (a shared one, as in tests, stays)."""
+    def __init__(self, settings: Settings, store: Store, models: ModelRunner, llm: LLM, *,
+                 emotions: Emotions | None = None, voice: VoiceModels | None = None,
+                 owns_llm: bool = False):
+        """``owns_llm``: release the LLM at stop (a shared one, as in tests, stays).
+        ``emotions``: default, the settings' detector over ``models``. ``voice``: the speech
+        models; None serves without the voice doors."""
         self.settings, self.store, self.models, self.llm = settings, store, models, llm
-        self.owns_llm = owns_llm
+        emotions = emotions or Emotions(models, create("emotion", settings.emotion, settings))
+        self.emotions, self.voice, self.owns_llm = emotions, voice, owns_llm
         self.accounts = Accounts(store)
-        self.memories = MemoryService(settings, store, models)
+        self.memories = MemoryService(settings, store, models, emotions)
         self.retriever = Retriever(settings, store, models)
         self.asker = Asker(settings, self.retriever, llm)
         self.jobs = Jobs(store, enabled=settings.jobs_enabled,
                          max_attempts=settings.job_max_attempts)
         self.conversations = Conversations(settings, store, models, llm,
                                            load_agents(settings.agents_file))
-        self.turns = Turns(settings, self.conversations, self.asker, llm, self.jobs)
+        self.turns = Turns(settings, self.conversations, self.asker, llm, self.jobs, emotions)
+        self.assistant = (VoiceAssistant(voice, emotions, self.turns) if voice else None)
         self.extractor = Extractor(self.memories, store, models, llm)
         self.summariser = Summariser(store, llm, keep_recent=settings.working_memory)
         self.jobs.register("extract", self._extract_job)
@@ -56,13 +65,20 @@ class Engine:
         store = create("store", settings.store, settings)
         models = ModelRunner(create("embedder", settings.embedder, settings),
                              create("nlp", settings.nlp, settings))
+        voice = (VoiceModels(create("stt", settings.stt, settings),
+                             create("vad", settings.vad, settings),
+                             create("tts", settings.tts, settings))
+                 if settings.voice_enabled else None)
         return cls(settings, store, models, create("llm", settings.llm, settings),
-                   owns_llm=True)
+                   voice=voice, owns_llm=True)
 
     async def start(self) -> None:
         await self.store.open()
         await self.accounts.ensure_local_user()
         await self.models.warm_up()
+        await self.emotions.warm_up()
+        if self.voice:
+            await self.voice.warm_up()
         start = time.perf_counter()
         await asyncio.to_thread(self.llm.warm_up)
         self.llm_warm = round(time.perf_counter() - start, 3)
@@ -86,8 +102,9 @@ class Engine:
 
     async def health(self) -> dict:
         database = await self._ping()
-        models = {**self.models.info(), "llm": {**self.llm.info(),
-                                                "loaded": self.llm_warm is not None}}
+        models = {**self.models.info(), "emotion": self.emotions.info(),
+                  "llm": {**self.llm.info(), "loaded": self.llm_warm is not None},
+                  **(self.voice.info() if self.voice else {})}
         jobs = await self.jobs.counts() if database else {}
         return {"status": "ok" if database and self.models.warm else "degraded",
                 "database": {"kind": self.store.name, "reachable": database},
@@ -106,6 +123,18 @@ class Engine:
         """Queue fact extraction from something the user said (when enabled)."""
         if self._extracting() and text.strip():
             await self.jobs.enqueue("extract", user_id, {"text": text, **(metadata or {})})
+
+    async def remember(self, user_id: str, text: str, reading: EmotionReading, *,
+                       source: Source, type: MemoryType = MemoryType.semantic,
+                       metadata: dict | None = None, client_id: str | None = None
+                       ) -> tuple[Memory, bool]:
+        """Store something told by voice (or typed into a socket) through the normal
+        ingest path, with the emotion it was told with."""
+        item = MemoryCreate(text=text, type=type, source=source, client_id=client_id,
+                            metadata={**(metadata or {}), "emotion": reading.as_dict()},
+                            emotion=reading.label,
+                            importance=self.emotions.importance(text, reading))
+        return await self.memories.add(user_id, item)
 
     def _extracting(self) -> bool:
         return self.settings.extraction_enabled and self.llm.generates

@@ -68,6 +68,9 @@ class SearchQuery(BaseModel):
     limit: int = Field(10, ge=1)
     types: list[MemoryType] | None = None
     filters: SearchFilters | None = None
+    emotion: str | None = Field(None, max_length=32, description=(
+        "Boost memories with this emotion (joy, sadness, ...): relevance x "
+        "(1 + importance x emotion_boost)."))
     explain: bool = True
 
 

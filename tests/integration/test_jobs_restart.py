@@ -16,6 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "fake_serve.py"
 def _start(data_dir: Path, port: int, delay: float) -> subprocess.Popen:
     env = {**os.environ, "MEMLANE_DATA_DIR": str(data_dir), "MEMLANE_PORT": str(port),
            "MEMLANE_LLM": "slow-facts", "MEMLANE_EMBEDDER": "hash", "MEMLANE_NLP": "regex",
+           "MEMLANE_VOICE_ENABLED": "false",
            "FAKE_LLM_DELAY_S": str(delay),
            "PYTHONPATH": os.pathsep.join([str(SCRIPT.parent), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen([sys.executable, str(SCRIPT), "serve"], env=env,

@@ -16,14 +16,13 @@ import openai
 import pytest
 
 from fakes import ScriptedLLM
-from memlane.accounts import Accounts
 from memlane.api.app import create_app
 from memlane.config import load_settings
 from memlane.engine import Engine
 from memlane.errors import Unavailable
 from memlane.models import create
 from memlane.models.runner import ModelRunner
-from support import free_port, uvicorn_thread
+from support import free_port, seed_people, uvicorn_thread
 
 PROMPT = "Tell me about the garden"
 WORDS = len(f"You said: {PROMPT}".split())  # the scripted echo's completion tokens
@@ -66,7 +65,7 @@ def serving(tmp_path, llm=None, people: dict[str, bool] | None = None,
     port = free_port()
     settings = load_settings(data_dir=tmp_path / "door", embedder="hash", nlp="regex",
                              llm="scripted", port=port, **overrides)
-    keys = asyncio.run(_seed(settings, people or {}))
+    keys = asyncio.run(seed_people(settings, people or {}))
     engine = None
     if llm is not None:
         models = ModelRunner(create("embedder", "hash", settings),
@@ -75,19 +74,6 @@ def serving(tmp_path, llm=None, people: dict[str, bool] | None = None,
     app = create_app(settings, engine)
     with uvicorn_thread(app, port) as url:
         yield Door(url, app, keys)
-
-
-async def _seed(settings, people: dict[str, bool]) -> dict[str, str]:
-    store = create("store", settings.store, settings)
-    await store.open()
-    try:
-        accounts, keys = Accounts(store), {}
-        for name, is_admin in people.items():
-            user = await accounts.create_user(name, is_admin=is_admin)
-            keys[name] = (await accounts.create_key(user.id))[1]
-        return keys
-    finally:
-        await store.close()
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
-from . import errors, openai
+from . import errors, openai, ws
 from .limits import BodyLimit
-from .routes import ask, conversations, entities, health, memories, search
+from .routes import ask, conversations, emotions, entities, health, memories, search
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -29,8 +29,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   description="A local-first memory server: remember, search, answer.")
     app.state.engine = engine
     errors.install(app)
-    for module in (health, memories, search, entities, ask, conversations):
+    for module in (health, memories, search, entities, ask, conversations, emotions):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
+    app.include_router(ws.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -33,8 +33,18 @@ def ask_user(question: str) -> str:
     return f"Question: {question}\nShort answer:"
 
 
+def emotional_context(label: str, confidence: float, moments: list[tuple[str, str]]) -> str:
+    """The section a chat prompt gains when the user's emotion is clear (SPEC D)."""
+    lines = [f"Emotional context: the user sounds {label} right now (confidence "
+             f"{confidence:.2f}). Acknowledge it briefly and kindly before anything else."]
+    if moments:
+        lines.append(f"Earlier moments when they felt {label}:")
+        lines += [f"- {when}: {text}" for when, text in moments]
+    return "\n".join(lines)
+
+
 def chat_system(base: str, persona: str, memories: str, entities: str, summary: str,
-                today: str) -> str:
+                today: str, emotional: str = "") -> str:
     parts = [base]
     if persona:
         parts.append(f"Persona:\n{persona}")
@@ -43,4 +53,6 @@ def chat_system(base: str, persona: str, memories: str, entities: str, summary: 
         parts.append(f"People and things the user mentioned: {entities}")
     if summary:
         parts.append(f"Summary of the earlier conversation:\n{summary}")
+    if emotional:
+        parts.append(emotional)
     return "\n\n".join(parts)

@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 
 from ..config import Settings
 from ..domain import Conversation, Message, Role, utcnow
+from ..emotion.reading import EmotionReading
+from ..emotion.service import Emotions
 from ..jobs import Jobs
 from ..memory.context import Budgets, budgets_for, entity_line, fit_history, render_memories
 from ..models.llm import LLM
 from ..timing import Phases
 from . import prompts
 from .answering import stream_reply
+from .emotional import emotional_section, is_clear
 from .ask import Asker
 from .events import Contexts, Done, Event
 from .personas import relevant_persona
@@ -21,12 +24,15 @@ from .service import Conversations
 
 class Turns:
     def __init__(self, settings: Settings, conversations: Conversations, asker: Asker,
-                 llm: LLM, jobs: Jobs):
+                 llm: LLM, jobs: Jobs, emotions: Emotions):
         self.settings, self.conversations, self.asker = settings, conversations, asker
-        self.llm, self.jobs = llm, jobs
+        self.llm, self.jobs, self.emotions = llm, jobs, emotions
 
     async def run(self, user_id: str, conversation_id: str | None, text: str, *,
-                  max_tokens: int | None = None) -> AsyncIterator[Event]:
+                  max_tokens: int | None = None, emotion: EmotionReading | None = None,
+                  metadata: dict | None = None) -> AsyncIterator[Event]:
+        """``emotion``: the reading when the caller has a better one (speech fused with
+        text); otherwise it is read from the text."""
         phases = Phases()
         chats = self.conversations
         conversation = (await chats.get(user_id, conversation_id) if conversation_id
@@ -34,24 +40,31 @@ class Turns:
         agent = chats.agent(conversation)
         history = list(await chats.working(conversation))
         phases.mark("setup")
-        asked = await chats.save(conversation, Role.user, text)
+        reading = emotion or await self.emotions.detect(text)
+        asked = await chats.save(conversation, Role.user, text, emotion=reading.label,
+                                 importance=self.emotions.importance(text, reading),
+                                 metadata={**(metadata or {}), "emotion": reading.as_dict()})
         phases.mark("save_user")
         max_tokens = max_tokens or agent.max_tokens or self.settings.llm_max_tokens
         mode = agent.mode or ("persona" if conversation.persona else "sections")
         budgets = budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
-        items, memories = await self.asker.contexts(user_id, text, phases, mode=mode,
-                                                    max_tokens=max_tokens)
+        items, memories = await self.asker.contexts(
+            user_id, text, phases, mode=mode, max_tokens=max_tokens,
+            emotion=reading.label if is_clear(reading, self.settings) else None)
         kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
         system = await self._system(conversation, agent.system_prompt, text, budgets,
                                     render_memories(items, memories),
                                     entity_line(memories, budgets.entities,
                                                 self.llm.count_tokens),
-                                    cut or asked.seq - 1 > len(history))
+                                    cut or asked.seq - 1 > len(history),
+                                    await emotional_section(chats.store, self.settings,
+                                                            user_id, reading, asked.id))
         messages = [{"role": "system", "content": system},
                     *({"role": str(m.role), "content": m.content} for m in kept),
                     {"role": "user", "content": text}]
         phases.mark("context")
-        ids = {"conversation_id": conversation.id, "user_message_id": asked.id}
+        ids = {"conversation_id": conversation.id, "user_message_id": asked.id,
+               "emotion": reading.as_dict()}
         yield Contexts(items, dict(ids))
         temperature = (agent.temperature if agent.temperature is not None
                        else self.settings.llm_temperature)
@@ -62,8 +75,8 @@ class Turns:
             yield event
 
     async def _system(self, conversation: Conversation, base: str, text: str,
-                      budgets: Budgets, memories: str, entities: str, history_cut: bool
-                      ) -> str:
+                      budgets: Budgets, memories: str, entities: str, history_cut: bool,
+                      emotional: str) -> str:
         persona_chars = int(self.llm.context_window * 0.20 * 4) - len(base)
         persona = await relevant_persona(self.conversations.store, self.conversations.models,
                                          conversation, text, max(400, persona_chars))
@@ -73,7 +86,7 @@ class Turns:
                                                                    conversation.id)
             summary = latest.text if latest else ""
         return prompts.chat_system(base, persona, memories, entities, summary,
-                                   utcnow().strftime("%d %B %Y"))
+                                   utcnow().strftime("%d %B %Y"), emotional)
 
     async def _finish(self, conversation: Conversation, asked: Message, done: Done,
                       phases: Phases, ids: dict) -> None:

@@ -9,6 +9,7 @@ from .client import add, delete, export, get, import_, list_, search
 from .evaluate import eval_
 from .serve import serve
 from .talk import ask, chat
+from .voice import transcribe, voice
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,8 +18,8 @@ def cli() -> None:
     """memlane: a local-first memory server."""
 
 
-for command in (serve, add, search, ask, chat, list_, get, delete, import_, export, users, keys,
-                eval_):
+for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, delete, import_,
+                export, users, keys, eval_):
     cli.add_command(command)
 
 

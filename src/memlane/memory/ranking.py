@@ -34,6 +34,8 @@ class RankParams:
     fusion: str = "weighted"
     rrf_k: int = 60
     neighbour_decay: float = 0.8
+    emotion: str | None = None  # the query's emotion: matching memories are boosted
+    emotion_boost: float = 0.3
 
 
 def weights_for(base: dict[str, float], analysis: QueryAnalysis, adaptive: bool,
@@ -74,14 +76,24 @@ def rank(hits: dict[str, list[Hit]], memories: dict[str, Memory], cosines: dict[
         signals.update(_priors(memory, now, p.half_life_days))
         score = sum(weights[k] * v for k, v in signals.items()) / total_w
         score = max(score, p.neighbour_decay * lifted.get(mid, 0.0))
+        boost = _emotion_factor(memory, p)
+        score *= boost
         reasons = {"strategies": sorted(found[mid]),
                    "signals": {k: round(v, 4) for k, v in signals.items()},
                    "neighbour_of_score": round(lifted.get(mid, 0.0), 4),
+                   "emotion_boost": round(boost, 4),
                    "weights": {k: round(v / total_w, 4) for k, v in weights.items()}}
         ranked.append(Ranked(memory, round(score, 6), reasons))
     ranked.sort(key=lambda r: (-r.score, -r.reasons["signals"]["vector"],
                                r.memory.created_at, r.memory.id))
     return ranked
+
+
+def _emotion_factor(memory: Memory, p: RankParams) -> float:
+    """SPEC D: relevance x (1 + importance x boost) when the memory's emotion matches."""
+    if p.emotion and p.emotion != "neutral" and memory.emotion == p.emotion:
+        return 1.0 + memory.importance * p.emotion_boost
+    return 1.0
 
 
 def _query_signals(hits, candidates, cosines, analysis) -> dict[str, dict[str, float]]:

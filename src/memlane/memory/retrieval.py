@@ -48,10 +48,12 @@ class Retriever:
         t2 = time.perf_counter()
         memories: dict = {}
         cosines = {h.memory_id: h.score for h in hits.get("vector", [])}
-        ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now)
+        ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now,
+                                  q.emotion)
         if self.settings.neighbour_window > 0 and ranked:
             hits["neighbour"] = await self._neighbour_hits(user_id, ranked)
-            ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now)
+            ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now,
+                                  q.emotion)
         results = ranked[:min(q.limit, self.settings.max_search_limit)]
         if results and self.settings.record_access:
             await self.store.record_access(user_id, [r.memory.id for r in results], now)
@@ -60,8 +62,8 @@ class Retriever:
         return SearchOutcome(results, analysis, status,
                              {k: round(v * 1000, 2) for k, v in timings.items()})
 
-    async def _rank(self, user_id, hits, memories, cosines, vector, analysis, now
-                    ) -> list[Ranked]:
+    async def _rank(self, user_id, hits, memories, cosines, vector, analysis, now,
+                    emotion: str | None) -> list[Ranked]:
         """Rank every candidate found so far, fetching what is not yet known of them."""
         ids = list({h.memory_id for strategy_hits in hits.values() for h in strategy_hits})
         memories.update(await self.store.get_memories(user_id,
@@ -71,7 +73,8 @@ class Retriever:
             cosines.update(await self.store.vector_scores(user_id, vector, missing))
         s = self.settings
         params = RankParams(s.ranking_weights, s.adaptive_weights, s.relevance_threshold,
-                            s.recency_half_life_days, s.fusion, s.rrf_k, s.neighbour_decay)
+                            s.recency_half_life_days, s.fusion, s.rrf_k, s.neighbour_decay,
+                            emotion, s.emotion_boost)
         return rank(hits, memories, cosines, analysis, params, now)
 
     async def _neighbour_hits(self, user_id: str, ranked: list[Ranked]) -> list[Hit]:

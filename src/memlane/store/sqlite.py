@@ -383,6 +383,13 @@ class SQLiteStore(Store):
         return await self._read(chat.list_messages, user_id, conversation_id, limit, last,
                                 after_seq, upto_seq)
 
+    async def emotion_timeline(self, user_id: str, *, conversation_id: str | None = None,
+                               emotion: str | None = None, since: datetime | None = None,
+                               until: datetime | None = None, limit: int = 500
+                               ) -> list[Message]:
+        return await self._read(chat.emotion_timeline, user_id, conversation_id, emotion,
+                                to_ts(since), to_ts(until), limit)
+
     async def count_messages(self, user_id: str, conversation_id: str) -> int:
         return await self._read(chat.count_messages, user_id, conversation_id)
 

@@ -157,6 +157,22 @@ def list_messages(conn: sqlite3.Connection, user_id: str, conversation_id: str,
     return messages[::-1] if order == "DESC" else messages
 
 
+def emotion_timeline(conn: sqlite3.Connection, user_id: str, conversation_id: str | None,
+                     emotion: str | None, since: float | None, until: float | None,
+                     limit: int) -> list[Message]:
+    """The user's own messages that carry an emotion, oldest first (the last ``limit``)."""
+    where, params = ["user_id = ?", "role = 'user'", "emotion IS NOT NULL"], [user_id]
+    for clause, value in (("conversation_id = ?", conversation_id), ("emotion = ?", emotion),
+                          ("created_at >= ?", since), ("created_at <= ?", until)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    rows = conn.execute(f"SELECT * FROM messages WHERE {' AND '.join(where)} "
+                        "ORDER BY created_at DESC, seq DESC LIMIT ?",
+                        (*params, max(limit, 0))).fetchall()
+    return [_row_to_message(r) for r in reversed(rows)]
+
+
 def count_messages(conn: sqlite3.Connection, user_id: str, conversation_id: str) -> int:
     return conn.execute("SELECT count(*) FROM messages WHERE conversation_id = ? "
                         "AND user_id = ?", (conversation_id, user_id)).fetchone()[0]

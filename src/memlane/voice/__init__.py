@@ -1,0 +1,1 @@
+"""Voice: audio decoding, streaming transcription and the speech models a socket uses."""

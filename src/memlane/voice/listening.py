@@ -1,0 +1,57 @@
+"""One socket's ear: audio pieces in any accepted encoding → decoded samples → utterances
+→ partial and final transcripts. Refuses more than ``max_audio_s`` of audio per stream."""
+from __future__ import annotations
+
+from ..config import Settings
+from ..errors import Invalid, PayloadTooLarge, Unavailable
+from .audio import Decoder
+from .models import VoiceModels
+from ..models.speech import SAMPLE_RATE
+from .transcriber import StreamingTranscriber, TranscriptEvent
+
+NO_PARTIALS = float("inf")
+
+
+class Listener:
+    def __init__(self, voice: VoiceModels | None, settings: Settings, *,
+                 partials: bool = True):
+        if voice is None:
+            raise Unavailable("voice is off on this server (voice_enabled=false)")
+        self.voice, self.settings = voice, settings
+        self.partial_every_s = settings.partial_every_s if partials else NO_PARTIALS
+        self._decoder: Decoder | None = None
+        self._format: tuple[str, int] | None = None
+        self._samples = 0
+        self.transcriber = StreamingTranscriber(
+            voice, silence_ms=settings.utterance_silence_ms,
+            partial_every_s=self.partial_every_s, max_utterance_s=settings.max_utterance_s)
+
+    async def feed(self, data: bytes, encoding: str = "auto",
+                   sample_rate: int = SAMPLE_RATE) -> list[TranscriptEvent]:
+        decoder = self._decoder_for(encoding, sample_rate or SAMPLE_RATE)
+        return await self._hear(decoder.feed(data))
+
+    async def finish(self) -> list[TranscriptEvent]:
+        """The end of the stream: the rest is transcribed, and a new stream may follow."""
+        events = []
+        if self._decoder is not None:
+            events = await self._hear(self._decoder.finish())
+        self._decoder, self._format, self._samples = None, None, 0
+        return events + await self.transcriber.finish()
+
+    async def _hear(self, samples) -> list[TranscriptEvent]:
+        self._samples += len(samples)
+        if self._samples > self.settings.max_audio_s * SAMPLE_RATE:
+            self._decoder, self._format, self._samples = None, None, 0
+            raise PayloadTooLarge(f"more than {self.settings.max_audio_s:g} s of audio in "
+                                  "one stream; end it and start another")
+        return await self.transcriber.feed(samples) if len(samples) else []
+
+    def _decoder_for(self, encoding: str, sample_rate: int) -> Decoder:
+        if self._decoder is None:
+            self._decoder = Decoder(encoding, sample_rate)
+            self._format = (encoding, sample_rate)
+        elif encoding != "auto" and (encoding, sample_rate) != self._format:
+            raise Invalid(f"this stream is {self._format[0]} at {self._format[1]} Hz; end it "
+                          "before sending another format", param="audio.encoding")
+        return self._decoder
