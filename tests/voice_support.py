@@ -12,6 +12,7 @@ import numpy as np
 
 from memlane.voice.audio import decode, to_int16
 
+ESPEAK_VOICE = ["-v", "en-us", "-s", "140", "-g", "5"]  # US English, a little slower, clear gaps
 TOOLS_MISSING = ("the speech tests need espeak-ng and sox on PATH: "
                  "sudo apt-get install espeak-ng sox (the Makefile does this)")
 
@@ -46,7 +47,7 @@ def espeak(text: str, directory: Path) -> bytes:
     directory.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"\W+", "-", text.lower())[:40]
     raw, out = directory / f"{name}.raw.wav", directory / f"{name}.wav"
-    subprocess.run(["espeak-ng", "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(["espeak-ng", *ESPEAK_VOICE, "-w", str(raw), text], check=True, capture_output=True)
     subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)],
                    check=True, capture_output=True)
     return out.read_bytes()

@@ -118,15 +118,15 @@ def finals(messages) -> list[str]:
 def test_transcribe_streams_partials_then_one_final_per_utterance(server):
     with server.ws("/ws/transcribe") as ws:
         ready(ws)
-        for frame in frames(said("My sister Ann loves orchids and tulips.",
+        for frame in frames(said("My sister Ann grows orchids and tulips on the balcony of her flat.",
                                  "She lives in Paris.")):
             send(ws, audio=pb.Audio(data=frame, encoding=pb.PCM_S16LE, sample_rate=16000))
         send(ws, request_id="r1", end=pb.EndOfStream())
         seen = until(ws, "end")
-    assert finals(seen) == ["My sister Ann loves orchids and tulips.", "She lives in Paris."]
+    assert finals(seen) == ["My sister Ann grows orchids and tulips on the balcony of her flat.", "She lives in Paris."]
     partials = [m.transcript.text for m in seen
                 if m.WhichOneof("body") == "transcript" and not m.transcript.final]
-    assert partials and "My sister Ann loves orchids and tulips.".startswith(partials[0])
+    assert partials and "My sister Ann grows orchids and tulips on the balcony of her flat.".startswith(partials[0])
     final = next(m.transcript for m in seen if m.transcript.final)
     assert final.emotion.label and 0 < final.emotion.confidence <= 1
     assert final.end_s > final.start_s
@@ -324,7 +324,8 @@ def test_voice_loop_replies_in_spoken_sentences_and_remembers_the_chat(server):
 
 def test_voice_takes_typed_turns_and_refuses_bad_json(server):
     with server.ws("/ws/assistant") as ws:
-        json.loads(ws.recv(timeout=10))
+        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        assert json.loads(ws.recv(timeout=10))["state"] == "listening"
         ws.send("{not json")
         assert json.loads(ws.recv(timeout=10))["status"] == 400
         ws.send(json.dumps({"type": "dance"}))

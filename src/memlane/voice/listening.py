@@ -33,10 +33,13 @@ class Listener:
 
     async def finish(self) -> list[TranscriptEvent]:
         """The end of the stream: the rest is transcribed, and a new stream may follow."""
-        events = []
-        if self._decoder is not None:
-            events = await self._hear(self._decoder.finish())
-        self._decoder, self._format, self._samples = None, None, 0
+        decoder, events = self._decoder, []
+        self._decoder, self._format = None, None
+        try:
+            if decoder is not None:
+                events = await self._hear(decoder.finish())
+        finally:
+            self._samples = 0
         return events + await self.transcriber.finish()
 
     async def _hear(self, samples) -> list[TranscriptEvent]:

@@ -1,0 +1,143 @@
+"""The real speech models on speech nobody here recorded: espeak-ng sentences and piper's own
+voice through Whisper base, in every container we accept, whole and streamed."""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memlane.config import load_settings
+from memlane.models import create
+from memlane.voice.audio import Decoder, decode, resample, to_float32, to_int16
+from memlane.voice.models import VoiceModels
+from memlane.voice.transcriber import StreamingTranscriber
+from voice_support import encode_opus, espeak, frames, silence, wer, words
+
+pytestmark = pytest.mark.integration
+
+SENTENCES = [
+    "The weather was cold this morning, so I wore my warm jacket to the station and waited "
+    "for the early train.",
+    "My sister Alice moved to Paris in March, and she says the bakery near her flat sells "
+    "the best bread in the city.",
+    "Please remind me to call the dentist on Thursday afternoon about my appointment.",
+    "We spent the whole weekend painting the kitchen a bright shade of yellow.",
+    "Last year I started learning to play the guitar, and now I practice every evening "
+    "after work.",
+]
+
+
+@pytest.fixture(scope="session")
+def speech_settings():
+    default = Path(__file__).resolve().parents[2] / ".venv" / "memlane-test-data"
+    return load_settings(data_dir=Path(os.environ.get("MEMLANE_TEST_MODELS_DIR") or default))
+
+
+@pytest.fixture(scope="session")
+def whisper(speech_settings):
+    stt = create("stt", "whisper", speech_settings)
+    stt.warm_up()
+    return stt
+
+
+@pytest.fixture(scope="session")
+def silero(speech_settings):
+    vad = create("vad", "silero", speech_settings)
+    vad.warm_up()
+    return vad
+
+
+@pytest.fixture(scope="session")
+def piper(speech_settings):
+    tts = create("tts", "piper", speech_settings)
+    tts.warm_up()
+    return tts
+
+
+@pytest.fixture(scope="session")
+def spoken(tmp_path_factory):
+    """Each sentence as espeak-ng speaks it: 16 kHz mono WAV bytes."""
+    directory = tmp_path_factory.mktemp("espeak")
+    return [espeak(text, directory) for text in SENTENCES]
+
+
+def padded(audio: np.ndarray, seconds: float = 0.3) -> np.ndarray:
+    return np.concatenate([silence(seconds), audio, silence(seconds)])
+
+
+def overall_wer(heard: list[str]) -> float:
+    for text, said in zip(SENTENCES, heard):
+        print(f"{wer(text, said):.2f}  {said}")
+    errors = sum(wer(text, said) * len(words(text)) for text, said in zip(SENTENCES, heard))
+    return errors / sum(len(words(text)) for text in SENTENCES)
+
+
+def test_whisper_transcribes_espeak_sentences(whisper, spoken):
+    assert overall_wer([whisper.transcribe(padded(decode(wav))).text for wav in spoken]) <= 0.10
+
+
+def test_piper_round_trips_through_whisper(whisper, piper):
+    heard = []
+    for text in SENTENCES:
+        speech = piper.synthesize(text)
+        assert speech.dtype == np.int16 and len(speech) > piper.sample_rate
+        heard.append(whisper.transcribe(padded(resample(to_float32(speech), 22050))).text)
+    assert piper.sample_rate == 22050 and overall_wer(heard) <= 0.10
+
+
+def test_piper_speaks_sentence_by_sentence(piper):
+    pieces = list(piper.sentences(" ".join(SENTENCES[2:4])))
+    assert len(pieces) == 2 and all(p.dtype == np.int16 for p in pieces)
+
+
+def test_every_container_gives_the_same_transcript(whisper, spoken):
+    samples = decode(spoken[3])
+    heard = {name: whisper.transcribe(padded(decode(data))).text
+             for name, data in [("wav", spoken[3]), ("ogg", encode_opus(samples, "ogg")),
+                                ("webm", encode_opus(samples, "webm"))]}
+    assert words(heard["ogg"]) == words(heard["wav"]) == words(heard["webm"]), heard
+    assert wer(SENTENCES[3], heard["wav"]) <= 0.10
+
+
+def test_silero_finds_the_speech(silero, spoken):
+    speech = decode(spoken[2])
+    loud = np.flatnonzero(np.abs(speech) > 0.01)
+    audio = np.concatenate([silence(1.0), speech, silence(1.0)])
+    regions = silero.speech(audio)
+    assert regions[0][0] == pytest.approx(1.0 + loud[0] / 16000, abs=0.15)
+    assert regions[-1][1] == pytest.approx(1.0 + loud[-1] / 16000, abs=0.15)
+    assert silero.speech(silence(2.0)) == []
+
+
+def test_streaming_two_sentences_over_pcm_frames(whisper, silero, speech_settings, spoken):
+    audio = np.concatenate([decode(spoken[0]), silence(1.5), decode(spoken[3]), silence(1.0)])
+    voice = VoiceModels(whisper, silero, None)
+    transcriber = StreamingTranscriber(
+        voice, silence_ms=speech_settings.utterance_silence_ms,
+        partial_every_s=speech_settings.partial_every_s,
+        max_utterance_s=speech_settings.max_utterance_s)
+    decoder = Decoder("pcm_s16le")
+
+    async def stream():
+        events = []
+        for frame in frames(audio):
+            events += await transcriber.feed(decoder.feed(to_int16(frame).tobytes()))
+        return events + await transcriber.feed(decoder.finish()) + await transcriber.finish()
+
+    events = asyncio.run(stream())
+    finals = [e for e in events if e.final]
+    assert any(not e.final for e in events)
+    assert [e.utterance for e in finals] == [0, 1]
+    assert wer(SENTENCES[0], finals[0].text) <= 0.15 and wer(SENTENCES[3], finals[1].text) <= 0.15
+    assert finals[1].start_s > finals[0].end_s + 1.0 and finals[0].audio is not None
+
+
+def test_whisper_runs_faster_than_real_time(whisper, spoken):
+    audio = np.concatenate([decode(spoken[0]), silence(0.5), decode(spoken[2])])
+    began = time.perf_counter()
+    whisper.transcribe(audio)
+    assert (time.perf_counter() - began) / (len(audio) / 16000) < 0.5
