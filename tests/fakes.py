@@ -11,6 +11,7 @@ from collections import deque
 import numpy as np
 
 from memlane.domain import EntityMention
+from memlane.emotion.reading import EmotionReading
 from memlane.models.embedder import Embedder, normalise
 from memlane.models.llm import LLM, Delta, Usage
 from memlane.models.nlp import NLP, Parsed, Token
@@ -148,3 +149,30 @@ class SlowFactsLLM(ScriptedLLM):
 def _slow_facts(settings):
     import os
     return SlowFactsLLM(float(os.environ.get("FAKE_LLM_DELAY_S", "0")))
+
+
+class FixedEmotion:
+    """An emotion classifier that reads every text as ``label`` with ``confidence`` (set
+    them in a test): a real classifier for the engine, deterministic for assertions."""
+    fitted = True
+
+    def __init__(self):
+        self.label, self.confidence = "neutral", 0.9
+
+    def fit(self, vectors, labels):
+        return self
+
+    def classify(self, vectors) -> list[EmotionReading]:
+        rest = (1 - self.confidence) / 6
+        scores = {label: rest for label in ("joy", "sadness", "anger", "fear", "surprise",
+                                            "disgust", "neutral")}
+        scores[self.label] = self.confidence
+        return [EmotionReading.from_scores(scores) for _ in range(len(vectors))]
+
+    def info(self) -> dict:
+        return {"method": "fixed", "label": self.label}
+
+
+@register("emotion", "fixed")
+def _fixed(settings):
+    return FixedEmotion()

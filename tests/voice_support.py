@@ -47,7 +47,8 @@ def espeak(text: str, directory: Path) -> bytes:
     directory.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"\W+", "-", text.lower())[:40]
     raw, out = directory / f"{name}.raw.wav", directory / f"{name}.wav"
-    subprocess.run(["espeak-ng", *ESPEAK_VOICE, "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(["espeak-ng", *ESPEAK_VOICE, "-w", str(raw), text], check=True,
+                   capture_output=True)
     subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)],
                    check=True, capture_output=True)
     return out.read_bytes()

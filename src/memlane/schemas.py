@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .domain import HistoryEntry, Memory, MemoryType, Source
+
+Emotion = Literal["joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral"]
 
 
 def aware_utc(value: datetime | None) -> datetime | None:
@@ -68,7 +70,7 @@ class SearchQuery(BaseModel):
     limit: int = Field(10, ge=1)
     types: list[MemoryType] | None = None
     filters: SearchFilters | None = None
-    emotion: str | None = Field(None, max_length=32, description=(
+    emotion: Emotion | None = Field(None, description=(
         "Boost memories with this emotion (joy, sadness, ...): relevance x "
         "(1 + importance x emotion_boost)."))
     explain: bool = True

@@ -147,6 +147,26 @@ async def test_message_round_trip(store):
     assert (second.emotion, second.importance, second.metadata) == (None, 0.5, {})
 
 
+async def test_emotion_timeline_is_the_users_own_feelings_oldest_first(store):
+    a, b = await conv(store), await conv(store)
+    other = await conv(store, user="u2")
+    at = [T0 + timedelta(minutes=i) for i in range(6)]
+    await say(store, a, "yay", emotion="joy", created_at=at[0])
+    await say(store, a, "reply", role=Role.assistant, emotion="joy", created_at=at[1])
+    await say(store, b, "sigh", emotion="sadness", created_at=at[2])
+    await say(store, a, "plain", created_at=at[3])  # no emotion read
+    await say(store, other, "theirs", emotion="joy", created_at=at[4])
+    await say(store, b, "hooray", emotion="joy", created_at=at[5])
+    texts = lambda found: [m.content for m in found]  # noqa: E731
+    assert texts(await store.emotion_timeline("u1")) == ["yay", "sigh", "hooray"]
+    assert texts(await store.emotion_timeline("u1", conversation_id=b.id)) == ["sigh",
+                                                                               "hooray"]
+    assert texts(await store.emotion_timeline("u1", emotion="joy")) == ["yay", "hooray"]
+    assert texts(await store.emotion_timeline("u1", since=at[1], until=at[4])) == ["sigh"]
+    assert texts(await store.emotion_timeline("u1", limit=2)) == ["sigh", "hooray"]
+    assert texts(await store.emotion_timeline("u2", conversation_id=a.id)) == []
+
+
 async def test_list_messages_windows_are_oldest_first(store):
     c = await conv(store)
     for i in range(1, 7):

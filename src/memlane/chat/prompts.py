@@ -35,8 +35,8 @@ def ask_user(question: str) -> str:
 
 def emotional_context(label: str, confidence: float, moments: list[tuple[str, str]]) -> str:
     """The section a chat prompt gains when the user's emotion is clear (SPEC D)."""
-    lines = [f"Emotional context: the user sounds {label} right now (confidence "
-             f"{confidence:.2f}). Acknowledge it briefly and kindly before anything else."]
+    lines = [f"Emotional context: the user's message expresses {label} (confidence "
+             f"{confidence:.2f}). Acknowledge the feeling briefly and kindly, then help."]
     if moments:
         lines.append(f"Earlier moments when they felt {label}:")
         lines += [f"- {when}: {text}" for when, text in moments]
