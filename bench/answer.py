@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from locomo import overrides_or_exit
-
 from machine import state
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)

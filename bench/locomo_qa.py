@@ -22,7 +22,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from locomo import DEFAULT_DATA, overrides_or_exit, positive, require_data
-
 from machine import state
 
 ANCHORS = {

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from voice_support import encode_opus, espeak, frames, silence, wer, words
 
 from memlane.config import load_settings
 from memlane.models import create
 from memlane.voice.audio import Decoder, decode, resample, to_float32, to_int16
 from memlane.voice.models import VoiceModels
 from memlane.voice.transcriber import StreamingTranscriber
+from voice_support import encode_opus, espeak, frames, silence, wer, words
 
 pytestmark = pytest.mark.integration
 

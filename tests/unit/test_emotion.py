@@ -123,6 +123,8 @@ def test_classifier_refuses_unknown_method_and_use_before_fit():
         EmbeddingEmotion("svm")
     with pytest.raises(RuntimeError, match="not fitted"):
         EmbeddingEmotion().classify(np.zeros((1, 8), dtype=np.float32))
+    with pytest.raises(ValueError, match="two training examples"):
+        EmbeddingEmotion().fit(np.eye(3, dtype=np.float32), ["joy", "joy", "fear"])
 
 
 def test_labels_missing_from_training_score_zero():

@@ -2,11 +2,10 @@
 and VoiceModels warming up with a text-to-speech that may be unavailable."""
 import sys
 
-import fakes_voice  # noqa: F401  (registers the speech fakes)
 import numpy as np
 import pytest
-from voice_support import frames, silence
 
+import fakes_voice  # noqa: F401  (registers the speech fakes)
 from memlane.errors import Unavailable
 from memlane.models import create
 from memlane.models.registry import names
@@ -14,6 +13,7 @@ from memlane.models.tts import PiperTTS, TextToSpeech
 from memlane.voice.audio import decode, to_float32, wav_bytes
 from memlane.voice.models import VoiceModels
 from memlane.voice.transcriber import StreamingTranscriber
+from voice_support import frames, silence
 
 pytestmark = pytest.mark.anyio
 

@@ -4,7 +4,6 @@ import wave
 
 import numpy as np
 import pytest
-from voice_support import encode_opus, wer
 
 from memlane.errors import Invalid
 from memlane.voice.audio import (
@@ -16,6 +15,7 @@ from memlane.voice.audio import (
     to_int16,
     wav_bytes,
 )
+from voice_support import encode_opus, wer
 
 
 def tone(seconds=1.0, rate=16000, hz=440.0):

@@ -27,6 +27,7 @@ from support import free_port, seed_people, uvicorn_thread
 FAKES = {"embedder": "hash", "nlp": "regex", "llm": "scripted", "stt": "tone",
          "vad": "energy", "tts": "tone"}
 SILENCE = np.zeros(16000, dtype=np.int16)  # 1 s
+LONG = "My sister Ann grows orchids and tulips on the balcony of her flat in the old town."
 
 
 @dataclass
@@ -118,15 +119,15 @@ def finals(messages) -> list[str]:
 def test_transcribe_streams_partials_then_one_final_per_utterance(server):
     with server.ws("/ws/transcribe") as ws:
         ready(ws)
-        for frame in frames(said("My sister Ann grows orchids and tulips on the balcony of her flat.",
+        for frame in frames(said(LONG,
                                  "She lives in Paris.")):
             send(ws, audio=pb.Audio(data=frame, encoding=pb.PCM_S16LE, sample_rate=16000))
         send(ws, request_id="r1", end=pb.EndOfStream())
         seen = until(ws, "end")
-    assert finals(seen) == ["My sister Ann grows orchids and tulips on the balcony of her flat.", "She lives in Paris."]
+    assert finals(seen) == [LONG, "She lives in Paris."]
     partials = [m.transcript.text for m in seen
                 if m.WhichOneof("body") == "transcript" and not m.transcript.final]
-    assert partials and "My sister Ann grows orchids and tulips on the balcony of her flat.".startswith(partials[0])
+    assert partials and LONG.startswith(partials[0])
     final = next(m.transcript for m in seen if m.transcript.final)
     assert final.emotion.label and 0 < final.emotion.confidence <= 1
     assert final.end_s > final.start_s

@@ -15,8 +15,8 @@ from ..models.llm import LLM
 from ..timing import Phases
 from . import prompts
 from .answering import stream_reply
-from .emotional import emotional_section, is_clear
 from .ask import Asker
+from .emotional import emotional_section, is_clear
 from .events import Contexts, Done, Event
 from .personas import relevant_persona
 from .service import Conversations

@@ -77,6 +77,9 @@ class EmbeddingEmotion:
             raise ValueError(f"unknown method {method!r}; known: auto, {', '.join(LEARNERS)}")
         self.method, self.folds, self.seed = method, folds, seed
         self.model = None
+        self.classes: list[str] = list(LABELS)
+        self.chosen: str | None = None
+        self.temperature = 1.0
         self.report: dict[str, dict] = {}
         self.fit_seconds = 0.0
 
@@ -89,6 +92,8 @@ class EmbeddingEmotion:
         self.classes = [label for label in LABELS if label in set(labels)]
         x = np.asarray(vectors, dtype=np.float32)
         y = np.array([self.classes.index(label) for label in labels])
+        if np.bincount(y).min() < 2:
+            raise ValueError("every label needs at least two training examples")
         names = list(LEARNERS) if self.method == "auto" else [self.method]
         self.report = {name: self._validate(name, x, y) for name in names}
         self.chosen = max(names, key=lambda n: (self.report[n]["cv_accuracy"],
@@ -109,12 +114,13 @@ class EmbeddingEmotion:
                 for row in self.probabilities(vectors)]
 
     def info(self) -> dict:
-        return {"method": getattr(self, "chosen", self.method), "fitted": self.fitted,
-                "temperature": getattr(self, "temperature", None),
+        return {"method": self.chosen or self.method, "fitted": self.fitted,
+                "temperature": self.temperature,
                 "fit_seconds": round(self.fit_seconds, 3), "cross_validation": self.report}
 
     def _validate(self, name: str, x: np.ndarray, y: np.ndarray) -> dict:
-        oof = cross_validated_logits(LEARNERS[name], x, y, self.folds, self.seed)
+        folds = min(self.folds, int(np.bincount(y).min()))
+        oof = cross_validated_logits(LEARNERS[name], x, y, folds, self.seed)
         temperature, loss = best_temperature(oof, y)
         scores = metrics([self.classes[i] for i in y],
                          [self.classes[i] for i in oof.argmax(axis=1)], self.classes)
@@ -124,7 +130,8 @@ class EmbeddingEmotion:
 
 def cross_validated_logits(make: Callable, x: np.ndarray, y: np.ndarray, folds: int,
                            seed: int) -> np.ndarray:
-    """Out-of-fold logits from stratified k-fold cross-validation."""
+    """Out-of-fold logits from stratified k-fold cross-validation (every label needs at
+    least ``folds`` examples, so each training fold holds every label)."""
     fold = np.empty(len(y), dtype=int)
     rng = np.random.default_rng(seed)
     for c in np.unique(y):

@@ -11,8 +11,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..config import Settings
-from ..emotion.service import Emotions
 from ..domain import HistoryEntry, Memory, MemoryFilter, utcnow
+from ..emotion.service import Emotions
 from ..errors import Invalid, NotFound, PayloadTooLarge
 from ..models.runner import ModelRunner
 from ..schemas import MemoryCreate, MemoryOut, MemoryPatch

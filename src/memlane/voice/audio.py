@@ -33,24 +33,7 @@ def decode(data: bytes, encoding: str = "auto", sample_rate: int = SAMPLE_RATE) 
         if len(data) % 2:
             raise Invalid("pcm_s16le audio has an odd number of bytes", param="audio")
         return _pcm(data, _Resampler(sample_rate), flush=True)
-    return decode_container(data)
-
-
-def decode_container(data: bytes, partial: bool = False) -> np.ndarray:
-    """With ``partial``, audio decoded before an error (a truncated stream) is returned."""
-    resampler, pieces = _Resampler(None), []
-    try:
-        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise Invalid("could not decode audio: no audio stream", param="audio")
-            for frame in container.decode(audio=0):
-                pieces.append(resampler.push_frame(frame))
-    except Invalid:
-        raise
-    except Exception as exc:  # FFmpeg and PyAV raise many kinds on hostile input
-        if not (partial and pieces):
-            raise Invalid(f"could not decode audio: {exc}", param="audio") from None
-    return _join([*pieces, resampler.flush()])
+    return _Container().decode(data, final=True)
 
 
 def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
@@ -83,18 +66,17 @@ def wav_bytes(samples_int16: np.ndarray, sample_rate: int) -> bytes:
 class Decoder:
     """Streaming decode: `feed` returns only the new samples; `finish` returns the rest.
 
-    PCM converts piece by piece. Container pieces only decode as one stream, so the bytes
-    accumulate and the whole buffer is decoded again; a buffer ending in a partial packet
-    that fails to decode yields nothing until more arrives.
+    PCM converts piece by piece. Container pieces (e.g. MediaRecorder chunks) only make
+    sense as one stream, so their bytes accumulate; see `_Container`. Until the stream
+    opens, feeding returns nothing; `finish` raises Invalid if it never did.
     """
 
     def __init__(self, encoding: str = "auto", sample_rate: int = SAMPLE_RATE):
         self.kind = None if encoding == "auto" else _kind(b"", encoding)
         self.sample_rate = sample_rate
         self._bytes = b""
-        self._returned = 0
-        self._decoded = False
         self._resampler = _Resampler(sample_rate)
+        self._container = _Container()
 
     def feed(self, data: bytes) -> np.ndarray:
         self._bytes += data
@@ -103,38 +85,86 @@ class Decoder:
                 return EMPTY
             self.kind = sniff(self._bytes)
         if self.kind == "pcm_s16le":
-            return self._feed_pcm()
-        return self._redecode(final=False)
+            return _pcm(self._take(len(self._bytes) // 2 * 2), self._resampler, flush=False)
+        try:
+            return self._container.decode(self._bytes, final=False)
+        except Invalid:
+            return EMPTY
 
     def finish(self) -> np.ndarray:
         if self.kind is None:
             self.kind = sniff(self._bytes)
         if self.kind != "pcm_s16le":
-            return self._redecode(final=True)
+            return self._container.decode(self._bytes, final=True)
         if len(self._bytes) % 2:
             raise Invalid("pcm_s16le audio ended with an odd number of bytes", param="audio")
         return _pcm(self._take(len(self._bytes)), self._resampler, flush=True)
-
-    def _feed_pcm(self) -> np.ndarray:
-        return _pcm(self._take(len(self._bytes) // 2 * 2), self._resampler, flush=False)
 
     def _take(self, n: int) -> bytes:
         data, self._bytes = self._bytes[:n], self._bytes[n:]
         return data
 
-    def _redecode(self, final: bool) -> np.ndarray:
-        if not self._bytes:
-            return EMPTY
+
+class _Container:
+    """Decodes a container stream that may still be growing.
+
+    Each call demultiplexes the whole buffer again (cheap: ~0.1 s for 5 minutes of Opus)
+    but decodes only the packets not decoded before, with the decoder of the first
+    container opened. Unless ``final``, the last packet waits for more bytes, as it may be
+    cut short. A packet that fails to decode is skipped.
+    """
+
+    def __init__(self) -> None:
+        self._first = None  # kept open: its stream's decoder carries on across calls
+        self._codec = None
+        self._done = 0
+        self._resampler = _Resampler(None)
+
+    def decode(self, data: bytes, final: bool) -> np.ndarray:
+        packets = self._demux(data)
+        if self._codec is None:
+            return self._nothing(final)
+        ready = packets if final else packets[:-1]
+        frames = [f for p in ready[self._done:] for f in self._decode(p)]
+        self._done = max(self._done, len(ready))
+        if not final:
+            return _join([self._resampler.push_frame(f) for f in frames])
+        frames += self._decode(None)
+        pieces = [self._resampler.push_frame(f) for f in frames]
+        self._first.close()
+        return _join([*pieces, self._resampler.flush()])
+
+    def _demux(self, data: bytes) -> list:
         try:
-            samples = decode_container(self._bytes, partial=True)
-        except Invalid:
-            if final and not self._decoded:
-                raise
-            return EMPTY
-        self._decoded = True
-        new = samples[self._returned:]
-        self._returned = max(self._returned, len(samples))
-        return new
+            container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
+        except Exception as exc:  # FFmpeg and PyAV raise many kinds on hostile input
+            raise Invalid(f"could not decode audio: {exc}", param="audio") from None
+        if not container.streams.audio:
+            container.close()
+            raise Invalid("could not decode audio: no audio stream", param="audio")
+        stream, packets = container.streams.audio[0], []
+        try:
+            for packet in container.demux(stream):
+                if packet.size:
+                    packets.append(packet)
+        except Exception:  # a cut-short tail: keep the packets read before it
+            pass
+        if self._first is None and packets:  # the headers are complete: adopt its decoder
+            self._first, self._codec = container, stream.codec_context
+        else:
+            container.close()
+        return packets
+
+    def _nothing(self, final: bool) -> np.ndarray:
+        if final:
+            raise Invalid("could not decode audio: no audio packets", param="audio")
+        return EMPTY
+
+    def _decode(self, packet) -> list:
+        try:
+            return self._codec.decode(packet)
+        except Exception:  # a corrupt packet: skip it
+            return []
 
 
 class _Resampler:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..errors import Invalid, PayloadTooLarge, Unavailable
+from ..models.speech import SAMPLE_RATE
 from .audio import Decoder
 from .models import VoiceModels
-from ..models.speech import SAMPLE_RATE
 from .transcriber import StreamingTranscriber, TranscriptEvent
 
 NO_PARTIALS = float("inf")
