@@ -1,0 +1,199 @@
+"""Voice latency: speech-to-text real-time factor, and the voice loop's latency from the end
+of a spoken question to the first byte of reply audio over /ws/voice with the local LLM,
+next to the sum of its parts measured separately in the same run. Prints one JSON object.
+
+    .venv/bin/python bench/voice.py [--repeats 3] [--set KEY=VALUE]
+
+The questions are spoken by piper (16 kHz after resampling) and sent whole, then an end
+message; the clock starts when the end message is sent. The parts, each timed on its own
+right after the loop run of the same question: Whisper on the question audio, the emotion
+reading (text + prosody), the chat turn up to its first finished sentence (save, retrieval,
+context, the LLM's prompt and first sentence), and piper on that sentence. "cold" runs
+clear llama.cpp's KV cache first (for the loop run and again for the parts); "warm" runs
+follow another question, as in a conversation.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from typing import Any
+
+from locomo import overrides_or_exit
+from machine import state
+
+FACTS = [
+    "My sister Ingrid lives in Tromsø and teaches violin there.",
+    "Ingrid adopted a grey cat called Pepper from a shelter.",
+    "My passport number ends in 4471.",
+    "I park my bike behind the library on weekdays.",
+    "My dentist appointment is on Thursday at three.",
+]
+QUESTIONS = ["What is the name of Ingrid's cat?", "Where does my sister live?",
+             "When is my dentist appointment?", "What does my passport number end in?"]
+RTF_TEXT = ("Last spring we drove along the coast for a week, stopping in small fishing "
+            "villages, eating far too much fresh bread, and watching the boats come in at "
+            "dusk while the gulls argued over the harbour.")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeats", type=int, default=3, help="runs per measurement [3]")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override an engine setting (repeatable)")
+    return p.parse_args(argv)
+
+
+async def speak(engine, text: str):
+    from memlane.voice.audio import resample, to_float32
+    audio = await engine.voice.synthesize(text)
+    return resample(to_float32(audio), engine.voice.tts.sample_rate)
+
+
+async def stt_rtf(engine, repeats: int) -> dict[str, float]:
+    audio = await speak(engine, RTF_TEXT)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        await engine.voice.transcribe(audio)
+        seconds.append(time.perf_counter() - start)
+    duration = len(audio) / 16000
+    return {"clip_s": round(duration, 2), "transcribe_s": round(statistics.median(seconds), 3),
+            "rtf": round(statistics.median(seconds) / duration, 4)}
+
+
+async def loop_once(url: str, pcm: bytes) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    async with connect(url + "/ws/voice", max_size=None) as ws:
+        await ws.recv()  # ready
+        for start in range(0, len(pcm), 640 * 50):
+            await ws.send(pcm[start:start + 640 * 50])
+        await ws.send(json.dumps({"type": "end"}))
+        sent, first, reply = time.perf_counter(), None, None
+        while reply is None:
+            message = await ws.recv()
+            if isinstance(message, bytes):
+                first = first or time.perf_counter()
+            elif (event := json.loads(message))["type"] == "reply" and event["final"]:
+                reply = event
+            elif event["type"] == "error":
+                raise RuntimeError(event)
+    return {"first_audio_ms": round((first - sent) * 1000, 1) if first else None,
+            "reply": reply["text"], "server_ms": reply["timings_ms"]}
+
+
+async def parts_once(engine, user_id: str, audio) -> dict[str, float]:
+    from memlane.chat.events import Done, Token
+    from memlane.voice.assistant import hear, speakable, split_sentences
+
+    timed: dict[str, float] = {}
+    prompt_tokens = None
+    start = time.perf_counter()
+    text = (await engine.voice.transcribe(audio)).text.strip()
+    timed["stt_ms"] = _ms(start)
+    start = time.perf_counter()
+    reading, _ = await hear(engine.emotions, text, audio)
+    timed["emotion_ms"] = _ms(start)
+    start, pending, sentence = time.perf_counter(), "", None
+    async for event in engine.turns.run(user_id, None, text, max_tokens=160, emotion=reading):
+        if isinstance(event, Token) and sentence is None:
+            pending += event.text
+            ready, pending = split_sentences(pending)
+            if ready:
+                sentence = ready[0]
+                timed["turn_to_first_sentence_ms"] = _ms(start)
+        elif isinstance(event, Done):
+            prompt_tokens = event.usage.prompt_tokens
+            if sentence is None:  # a one-sentence reply is spoken when it ends
+                sentence = speakable(pending)
+                timed["turn_to_first_sentence_ms"] = _ms(start)
+    start = time.perf_counter()
+    await engine.voice.synthesize(sentence or text)
+    timed["tts_first_sentence_ms"] = _ms(start)
+    timed["sum_ms"] = round(sum(timed.values()), 1)
+    return {**timed, "prompt_tokens": prompt_tokens}
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+def clear_kv_cache(llm) -> None:
+    with llm._run_lock:
+        llm._llama.reset()
+
+
+def _median(runs: list[dict], key: str) -> float | None:
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return round(statistics.median(values), 1) if values else None
+
+
+async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[str, Any]:
+    import uvicorn
+
+    from memlane.api.app import create_app
+    from memlane.config import load_settings
+    from memlane.engine import Engine
+    from memlane.evaluation.locomo_qa import llm_overrides
+    from memlane.schemas import MemoryCreate
+    from memlane.voice.audio import to_int16
+
+    started, machine = time.perf_counter(), state()
+    with tempfile.TemporaryDirectory(prefix="memlane-voice-") as tmp:
+        settings = load_settings(**{**llm_overrides(overrides), "extraction_enabled": False,
+                                    "port": 0, **overrides, "data_dir": tmp})
+        engine = Engine.from_settings(settings)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), port=0,
+                                               log_level="warning", lifespan="on"))
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        url = f"ws://127.0.0.1:{port}"
+        try:
+            await engine.memories.add_many("local", [MemoryCreate(text=t) for t in FACTS])
+            rtf = await stt_rtf(engine, args.repeats)
+            spoken = [await speak(engine, q) for q in QUESTIONS]
+            runs: dict[str, list] = {"cold": [], "warm": []}
+            for i in range(args.repeats):
+                for kind in ("cold", "warm"):
+                    q = (2 * i + (kind == "warm")) % len(QUESTIONS)
+                    if kind == "cold":
+                        clear_kv_cache(engine.llm)
+                    loop = await loop_once(url, to_int16(spoken[q]).tobytes())
+                    if kind == "cold":
+                        clear_kv_cache(engine.llm)
+                    parts = await parts_once(engine, "local", spoken[q])
+                    runs[kind].append({"question": QUESTIONS[q], **loop, **parts})
+            health = await engine.health()
+        finally:
+            server.should_exit = True
+            await serving
+    summary = {kind: {k: _median(rs, k) for k in (
+        "first_audio_ms", "stt_ms", "emotion_ms", "turn_to_first_sentence_ms",
+        "tts_first_sentence_ms", "sum_ms", "prompt_tokens")} for kind, rs in runs.items()}
+    for s in summary.values():
+        s["loop_over_parts"] = round(s["first_audio_ms"] / s["sum_ms"], 3)
+    return {"benchmark": "voice", "stt": rtf, "voice_loop": summary,
+            "target_first_audio_ms": 3000, "runs": runs,
+            "models": {k: v for k, v in health["models"].items()
+                       if k in ("stt", "vad", "tts", "llm")},
+            "machine": {**machine, "loadavg_end": state()["loadavg"]},
+            "overrides": overrides, "run_seconds": round(time.perf_counter() - started, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = parse_args(argv)
+    overrides = overrides_or_exit(args.sets)
+    print(json.dumps(asyncio.run(measure(args, overrides)), indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
