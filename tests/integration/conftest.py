@@ -49,3 +49,31 @@ def real_client(make_client, real_models, real_llm, tmp_path):
 def real_learning_client(make_client, real_models, real_llm, tmp_path):
     """As real_client, with fact extraction from chat turns and long texts."""
     return _real_app(make_client, real_models, real_llm, tmp_path / "learn")
+
+
+# speech: Whisper base, Silero VAD and piper, each loaded once per session
+@pytest.fixture(scope="session")
+def speech_settings():
+    default = Path(__file__).resolve().parents[2] / ".venv" / "memlane-test-data"
+    return load_settings(data_dir=Path(os.environ.get("MEMLANE_TEST_MODELS_DIR") or default))
+
+
+@pytest.fixture(scope="session")
+def whisper(speech_settings):
+    stt = create("stt", "whisper", speech_settings)
+    stt.warm_up()
+    return stt
+
+
+@pytest.fixture(scope="session")
+def silero(speech_settings):
+    vad = create("vad", "silero", speech_settings)
+    vad.warm_up()
+    return vad
+
+
+@pytest.fixture(scope="session")
+def piper(speech_settings):
+    tts = create("tts", "piper", speech_settings)
+    tts.warm_up()
+    return tts

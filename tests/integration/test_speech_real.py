@@ -3,15 +3,12 @@ voice through Whisper base, in every container we accept, whole and streamed."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from memlane.config import load_settings
-from memlane.models import create
+from memlane.models.weights import packaged_whisper
 from memlane.voice.audio import Decoder, decode, resample, to_float32, to_int16
 from memlane.voice.models import VoiceModels
 from memlane.voice.transcriber import StreamingTranscriber
@@ -29,33 +26,6 @@ SENTENCES = [
     "Last year I started learning to play the guitar, and now I practice every evening "
     "after work.",
 ]
-
-
-@pytest.fixture(scope="session")
-def speech_settings():
-    default = Path(__file__).resolve().parents[2] / ".venv" / "memlane-test-data"
-    return load_settings(data_dir=Path(os.environ.get("MEMLANE_TEST_MODELS_DIR") or default))
-
-
-@pytest.fixture(scope="session")
-def whisper(speech_settings):
-    stt = create("stt", "whisper", speech_settings)
-    stt.warm_up()
-    return stt
-
-
-@pytest.fixture(scope="session")
-def silero(speech_settings):
-    vad = create("vad", "silero", speech_settings)
-    vad.warm_up()
-    return vad
-
-
-@pytest.fixture(scope="session")
-def piper(speech_settings):
-    tts = create("tts", "piper", speech_settings)
-    tts.warm_up()
-    return tts
 
 
 @pytest.fixture(scope="session")
@@ -141,3 +111,11 @@ def test_whisper_runs_faster_than_real_time(whisper, spoken):
     began = time.perf_counter()
     whisper.transcribe(audio)
     assert (time.perf_counter() - began) / (len(audio) / 16000) < 0.5
+
+
+def test_whisper_is_assembled_once(tmp_path):
+    first = packaged_whisper(tmp_path)
+    stamps = {p.name: p.stat().st_mtime_ns for p in first.iterdir()}
+    assert {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"} <= set(stamps)
+    assert packaged_whisper(tmp_path) == first == tmp_path / "whisper-base"
+    assert {p.name: p.stat().st_mtime_ns for p in first.iterdir()} == stamps

@@ -27,9 +27,9 @@ pytestmark = pytest.mark.integration
 
 SENTENCES = [  # not the sentences test_speech_real uses
     "I parked the blue car behind the library before the meeting started.",
-    "Our neighbours are planning a garden party for the first Saturday in June.",
+    "Our neighbors are planning a garden party for the first Saturday in June.",
     "Could you remind me to water the tomatoes when I get home tonight?",
-    "The museum was closed on Monday, so we visited the old harbour instead.",
+    "The museum was closed on Monday, so we visited the old harbor instead.",
     "My brother bought a small boat and wants to sail it along the coast this summer.",
 ]
 CHUNK = 8192

@@ -1,5 +1,8 @@
 """Audio decoding: raw PCM, WAV, Ogg/Opus and WebM to float32 mono 16 kHz, whole or streamed."""
+import gc
 import io
+import threading
+import time
 import wave
 
 import numpy as np
@@ -143,6 +146,30 @@ def test_streamed_containers_return_only_new_samples(container):
     whole = decode(data)
     assert len(out) == len(whole) and np.abs(out - whole).max() < 0.02
     assert sum(len(p) > 0 for p in pieces) >= 2  # audio arrives before the end
+
+
+def test_streamed_container_one_byte_at_a_time():
+    data = encode_opus(tone(0.5), "webm")
+    decoder = Decoder("webm")
+    out = np.concatenate([*(decoder.feed(data[i:i + 1]) for i in range(len(data))),
+                          decoder.finish()])
+    assert np.array_equal(out, decode(data))
+
+
+def test_an_abandoned_container_stream_ends_its_thread():
+    def decoding():
+        return [t for t in threading.enumerate() if t.name == "memlane-audio-decode"]
+
+    before = len(decoding())
+    decoder = Decoder()
+    decoder.feed(encode_opus(tone(0.5), "ogg")[:300])
+    assert len(decoding()) == before + 1
+    del decoder
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while len(decoding()) > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(decoding()) == before
 
 
 def test_streamed_wav():

@@ -6,7 +6,9 @@ a stream of pieces, e.g. the chunks a browser's MediaRecorder sends.
 from __future__ import annotations
 
 import io
+import threading
 import wave
+import weakref
 
 import av
 import numpy as np
@@ -16,6 +18,8 @@ from ..models.speech import SAMPLE_RATE
 
 ENCODINGS = ("auto", "pcm_s16le", "wav", "ogg", "webm")
 MAGIC = ((b"RIFF", "wav"), (b"OggS", "ogg"), (b"\x1a\x45\xdf\xa3", "webm"))
+FORMATS = {"wav": "wav", "ogg": "ogg", "webm": "matroska"}  # FFmpeg's demuxer names
+LOW_LATENCY = {"probesize": "32", "analyzeduration": "0"}  # open on the headers alone
 EMPTY = np.zeros(0, dtype=np.float32)
 
 
@@ -33,7 +37,21 @@ def decode(data: bytes, encoding: str = "auto", sample_rate: int = SAMPLE_RATE) 
         if len(data) % 2:
             raise Invalid("pcm_s16le audio has an odd number of bytes", param="audio")
         return _pcm(data, _Resampler(sample_rate), flush=True)
-    return _Container().decode(data, final=True)
+    return decode_container(data)
+
+
+def decode_container(data: bytes) -> np.ndarray:
+    resampler = _Resampler(None)
+    try:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise Invalid("could not decode audio: no audio stream", param="audio")
+            pieces = [resampler.push_frame(f) for f in container.decode(audio=0)]
+    except Invalid:
+        raise
+    except Exception as exc:  # FFmpeg and PyAV raise many kinds on hostile input
+        raise Invalid(f"could not decode audio: {exc}", param="audio") from None
+    return _join([*pieces, resampler.flush()])
 
 
 def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
@@ -66,9 +84,9 @@ def wav_bytes(samples_int16: np.ndarray, sample_rate: int) -> bytes:
 class Decoder:
     """Streaming decode: `feed` returns only the new samples; `finish` returns the rest.
 
-    PCM converts piece by piece. Container pieces (e.g. MediaRecorder chunks) only make
-    sense as one stream, so their bytes accumulate; see `_Container`. Until the stream
-    opens, feeding returns nothing; `finish` raises Invalid if it never did.
+    PCM converts piece by piece. Container pieces (e.g. MediaRecorder chunks) only decode
+    as one stream: a thread of this decoder's own demuxes and decodes them as they come
+    (see `_Pipe`). A container that does not decode yields nothing; `finish` then raises.
     """
 
     def __init__(self, encoding: str = "auto", sample_rate: int = SAMPLE_RATE):
@@ -76,7 +94,7 @@ class Decoder:
         self.sample_rate = sample_rate
         self._bytes = b""
         self._resampler = _Resampler(sample_rate)
-        self._container = _Container()
+        self._pipe: _Pipe | None = None
 
     def feed(self, data: bytes) -> np.ndarray:
         self._bytes += data
@@ -86,16 +104,17 @@ class Decoder:
             self.kind = sniff(self._bytes)
         if self.kind == "pcm_s16le":
             return _pcm(self._take(len(self._bytes) // 2 * 2), self._resampler, flush=False)
-        try:
-            return self._container.decode(self._bytes, final=False)
-        except Invalid:
-            return EMPTY
+        return self._container().push(self._take(len(self._bytes)))
 
     def finish(self) -> np.ndarray:
         if self.kind is None:
             self.kind = sniff(self._bytes)
         if self.kind != "pcm_s16le":
-            return self._container.decode(self._bytes, final=True)
+            samples = self._container().push(self._take(len(self._bytes)), close=True)
+            if not self._pipe.decoded:
+                raise Invalid(f"could not decode audio: {self._pipe.error or 'no audio'}",
+                              param="audio")
+            return samples
         if len(self._bytes) % 2:
             raise Invalid("pcm_s16le audio ended with an odd number of bytes", param="audio")
         return _pcm(self._take(len(self._bytes)), self._resampler, flush=True)
@@ -104,67 +123,87 @@ class Decoder:
         data, self._bytes = self._bytes[:n], self._bytes[n:]
         return data
 
+    def _container(self) -> _Pipe:
+        if self._pipe is None:
+            self._pipe = _Pipe()
+            weakref.finalize(self, self._pipe.close)  # an abandoned stream ends its thread
+            threading.Thread(target=_decode_pipe, args=(self._pipe, FORMATS[self.kind]),
+                             daemon=True, name="memlane-audio-decode").start()
+        return self._pipe
 
-class _Container:
-    """Decodes a container stream that may still be growing.
 
-    Each call demultiplexes the whole buffer again (cheap: ~0.1 s for 5 minutes of Opus)
-    but decodes only the packets not decoded before, with the decoder of the first
-    container opened. Unless ``final``, the last packet waits for more bytes, as it may be
-    cut short. A packet that fails to decode is skipped.
-    """
+class _Pipe:
+    """Bytes from `push` to a decoder thread whose demuxer `read`s them, blocking while
+    none are left; so each byte is read once and no packet is cut short. `push` returns
+    once the thread has used every byte it can (it waits for more, or has ended)."""
 
     def __init__(self) -> None:
-        self._first = None  # kept open: its stream's decoder carries on across calls
-        self._codec = None
-        self._done = 0
-        self._resampler = _Resampler(None)
+        self._cond = threading.Condition()
+        self._data = bytearray()
+        self._closed = self._waiting = self._ended = False
+        self._samples: list[np.ndarray] = []
+        self.decoded = False
+        self.error: str | None = None
 
-    def decode(self, data: bytes, final: bool) -> np.ndarray:
-        packets = self._demux(data)
-        if self._codec is None:
-            return self._nothing(final)
-        ready = packets if final else packets[:-1]
-        frames = [f for p in ready[self._done:] for f in self._decode(p)]
-        self._done = max(self._done, len(ready))
-        if not final:
-            return _join([self._resampler.push_frame(f) for f in frames])
-        frames += self._decode(None)
-        pieces = [self._resampler.push_frame(f) for f in frames]
-        self._first.close()
-        return _join([*pieces, self._resampler.flush()])
+    def push(self, data: bytes, close: bool = False) -> np.ndarray:
+        with self._cond:
+            self._data += data
+            self._closed |= close
+            self._waiting = False
+            self._cond.notify_all()
+            while not (self._ended or (self._waiting and not self._data)):
+                self._cond.wait()
+            samples, self._samples = self._samples, []
+        return _join(samples)
 
-    def _demux(self, data: bytes) -> list:
-        try:
-            container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
-        except Exception as exc:  # FFmpeg and PyAV raise many kinds on hostile input
-            raise Invalid(f"could not decode audio: {exc}", param="audio") from None
-        if not container.streams.audio:
-            container.close()
-            raise Invalid("could not decode audio: no audio stream", param="audio")
-        stream, packets = container.streams.audio[0], []
-        try:
+    def read(self, size: int) -> bytes:
+        with self._cond:
+            while not self._data and not self._closed:
+                self._waiting = True
+                self._cond.notify_all()
+                self._cond.wait()
+            chunk = bytes(self._data[:size])
+            del self._data[:size]
+            return chunk
+
+    def emit(self, samples: np.ndarray) -> None:
+        with self._cond:
+            self._samples.append(samples)
+            self.decoded = self.decoded or len(samples) > 0
+
+    def end(self, error: str | None = None) -> None:
+        with self._cond:
+            self._ended, self.error = True, error
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+def _decode_pipe(pipe: _Pipe, container_format: str) -> None:
+    resampler = _Resampler(None)
+    try:
+        with av.open(pipe, mode="r", format=container_format, metadata_errors="ignore",
+                     options=LOW_LATENCY) as container:
+            if not container.streams.audio:
+                raise ValueError("no audio stream")
+            stream = container.streams.audio[0]
             for packet in container.demux(stream):
-                if packet.size:
-                    packets.append(packet)
-        except Exception:  # a cut-short tail: keep the packets read before it
-            pass
-        if self._first is None and packets:  # the headers are complete: adopt its decoder
-            self._first, self._codec = container, stream.codec_context
-        else:
-            container.close()
-        return packets
+                pipe.emit(_join([resampler.push_frame(f) for f in _decoded(stream, packet)]))
+        pipe.emit(resampler.flush())
+    except Exception as exc:  # FFmpeg and PyAV raise many kinds on hostile input
+        pipe.end(str(exc))
+    else:
+        pipe.end()
 
-    def _nothing(self, final: bool) -> np.ndarray:
-        if final:
-            raise Invalid("could not decode audio: no audio packets", param="audio")
-        return EMPTY
 
-    def _decode(self, packet) -> list:
-        try:
-            return self._codec.decode(packet)
-        except Exception:  # a corrupt packet: skip it
-            return []
+def _decoded(stream, packet) -> list:
+    try:
+        return stream.codec_context.decode(packet)
+    except av.FFmpegError:  # a corrupt packet: skip it
+        return []
 
 
 class _Resampler:

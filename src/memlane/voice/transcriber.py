@@ -44,14 +44,12 @@ class StreamingTranscriber:
         self.utterance = 0
         self._buffer = np.zeros(0, dtype=np.float32)
         self._offset = 0  # samples dropped before the buffer's start
-        self._unchecked = 0  # samples added since voice activity last ran
+        self._unchecked: list[np.ndarray] = []  # pieces since voice activity last ran
         self._reset_partials()
 
     async def feed(self, samples: np.ndarray) -> list[TranscriptEvent]:
-        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
-        self._buffer = np.concatenate([self._buffer, samples])
-        self._unchecked += len(samples)
-        if self._unchecked < VAD_EVERY_S * SAMPLE_RATE:
+        self._unchecked.append(np.asarray(samples, dtype=np.float32).reshape(-1))
+        if sum(map(len, self._unchecked)) < VAD_EVERY_S * SAMPLE_RATE:
             return []
         return await self._step(final=False)
 
@@ -62,7 +60,8 @@ class StreamingTranscriber:
         return events
 
     async def _step(self, final: bool) -> list[TranscriptEvent]:
-        self._unchecked = 0
+        self._buffer = np.concatenate([self._buffer, *self._unchecked])
+        self._unchecked = []
         events: list[TranscriptEvent] = []
         while len(self._buffer):
             groups = await self._utterances()
@@ -70,7 +69,7 @@ class StreamingTranscriber:
                 self._drop(len(self._buffer) - _samples(PRE_ROLL_S))
                 return events
             start, end = groups[0]
-            ended = len(groups) > 1 or self._seconds() - end >= self.silence_s or final
+            ended = len(groups) > 1 or self.buffered_s - end >= self.silence_s or final
             cut = end - start >= self.max_utterance_s
             if cut:
                 end, ended = start + self.max_utterance_s, True
@@ -133,8 +132,10 @@ class StreamingTranscriber:
         self._buffer = self._buffer[n:]
         self._offset += n
 
-    def _seconds(self) -> float:
-        return len(self._buffer) / SAMPLE_RATE
+    @property
+    def buffered_s(self) -> float:
+        """Audio held: the utterance in progress, or at most a pre-roll of silence."""
+        return (len(self._buffer) + sum(map(len, self._unchecked))) / SAMPLE_RATE
 
     def _reset_partials(self) -> None:
         self._next_partial_s = self.partial_every_s
