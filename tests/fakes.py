@@ -85,9 +85,13 @@ class ScriptedLLM(LLM):
         self.context_window = context_window
         self.script: deque = deque()
         self.calls: list[dict] = []
+        self.prefills: list[list[dict]] = []
 
     def enqueue(self, *replies) -> None:
         self.script.extend(replies)
+
+    async def prefill(self, messages) -> None:
+        self.prefills.append(messages)
 
     async def stream(self, messages, *, max_tokens=512, temperature=0.2, json_schema=None,
                      stop=None):

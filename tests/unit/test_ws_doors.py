@@ -321,6 +321,27 @@ def test_voice_loop_replies_in_spoken_sentences_and_remembers_the_chat(server):
     said_, replied = history["messages"]
     assert said_["content"] == "What is my sister's name?" and said_["emotion"]
     assert replied["content"] == "Her name is Ann. She lives in Paris [1]."
+    assert history["conversation"]["agent"] == "voice"
+    chat = [c["messages"] for c in server.llm.calls if c["json_schema"] is None]
+    frame, notes, question = chat[-1]
+    assert "spoken aloud" in frame["content"] and "Memories" not in frame["content"]
+    assert notes["role"] == "system" and "remember nothing relevant" in notes["content"]
+    assert question == {"role": "user", "content": "What is my sister's name?"}
+
+
+def test_voice_prompts_keep_a_stable_start_that_is_prefilled(server):
+    with server.ws("/ws/voice") as ws:
+        json.loads(ws.recv(timeout=10))
+        for text in ("My cat is called Tom.", "What is my cat called?"):
+            ws.send(json.dumps({"type": "text", "text": text}))
+            voice_events(ws)
+    first, second = (c["messages"] for c in server.llm.calls if c["json_schema"] is None)
+    assert second[0] == first[0]  # the same system frame
+    assert [m["content"] for m in second[1:3]] == ["My cat is called Tom.",
+                                                    "You said: My cat is called Tom."]
+    prefills = server.llm.prefills
+    assert prefills[0] == [first[0]]  # at connection, before anything was said
+    assert prefills[1] == second[:3]  # after the first reply: frame and history
 
 
 def test_voice_takes_typed_turns_and_refuses_bad_json(server):

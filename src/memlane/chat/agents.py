@@ -31,10 +31,20 @@ class AgentConfig(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2)
     mode: Literal["sections", "persona"] | None = None  # None: persona mode with a persona
     budgets: dict[str, int] = Field(default_factory=dict)
+    contexts: int | None = Field(None, ge=1, le=50)  # at most this many memories
+    # "system": memories in the system message; "message": in a system message just before
+    # the user's, so the system prompt and the history stay a cached prefix turn after turn
+    memories_at: Literal["system", "message"] = "system"
+
+
+VOICE = AgentConfig(name="voice", system_prompt=prompts.VOICE_SYSTEM, max_tokens=120,
+                    contexts=4, memories_at="message",
+                    budgets={"profile": 150, "semantic": 250, "episodic": 250,
+                             "procedural": 100, "entities": 0})
 
 
 def load_agents(path: Path | None) -> dict[str, AgentConfig]:
-    agents = {"default": AgentConfig()}
+    agents = {"default": AgentConfig(), "voice": VOICE}
     if path is None:
         return agents
     import yaml

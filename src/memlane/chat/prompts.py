@@ -19,6 +19,11 @@ CHAT_SYSTEM = (
     "when it helps, cite remembered facts by number like [2], and never invent memories. "
     "Be brief and warm.")
 
+VOICE_SYSTEM = (
+    "You are a voice assistant with a long-term memory of the user. Your words are spoken "
+    "aloud: answer in one or two short sentences of plain speech, no lists, no markdown. "
+    "Use what you remember when it helps and never invent memories.")
+
 MEMORY_NOTE = ("What you remember about the user follows; use it when it helps, cite it by "
                "number like [2], and never invent memories.")
 
@@ -43,16 +48,21 @@ def emotional_context(label: str, confidence: float, moments: list[tuple[str, st
     return "\n".join(lines)
 
 
-def chat_system(base: str, persona: str, memories: str, entities: str, summary: str,
-                today: str, emotional: str = "") -> str:
+def chat_frame(base: str, persona: str, summary: str) -> str:
+    """The part of a chat's system prompt that stays the same from turn to turn."""
     parts = [base]
     if persona:
         parts.append(f"Persona:\n{persona}")
-    parts.append(memory_section(memories, today))
-    if entities:
-        parts.append(f"People and things the user mentioned: {entities}")
     if summary:
         parts.append(f"Summary of the earlier conversation:\n{summary}")
+    return "\n\n".join(parts)
+
+
+def chat_notes(memories: str, entities: str, today: str, emotional: str = "") -> str:
+    """What this turn adds: the memories, the names in them, the user's feeling."""
+    parts = [memory_section(memories, today)]
+    if entities:
+        parts.append(f"People and things the user mentioned: {entities}")
     if emotional:
         parts.append(emotional)
     return "\n\n".join(parts)

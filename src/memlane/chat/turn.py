@@ -10,10 +10,11 @@ from ..domain import Conversation, Message, Role, utcnow
 from ..emotion.reading import EmotionReading
 from ..emotion.service import Emotions
 from ..jobs import Jobs
-from ..memory.context import Budgets, budgets_for, entity_line, fit_history, render_memories
+from ..memory.context import budgets_for, entity_line, fit_history, render_memories
 from ..models.llm import LLM
 from ..timing import Phases
 from . import prompts
+from .agents import AgentConfig
 from .answering import stream_reply
 from .ask import Asker
 from .emotional import emotional_section, is_clear
@@ -49,19 +50,23 @@ class Turns:
         mode = agent.mode or ("persona" if conversation.persona else "sections")
         budgets = budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
         items, memories = await self.asker.contexts(
-            user_id, text, phases, mode=mode, max_tokens=max_tokens,
+            user_id, text, phases, mode=mode, max_tokens=max_tokens, limit=agent.contexts,
             emotion=reading.label if is_clear(reading, self.settings) else None)
         kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
-        system = await self._system(conversation, agent.system_prompt, text, budgets,
-                                    render_memories(items, memories),
-                                    entity_line(memories, budgets.entities,
-                                                self.llm.count_tokens),
-                                    cut or asked.seq - 1 > len(history),
-                                    await emotional_section(chats.store, self.settings,
-                                                            user_id, reading, asked.id))
-        messages = [{"role": "system", "content": system},
-                    *({"role": str(m.role), "content": m.content} for m in kept),
-                    {"role": "user", "content": text}]
+        frame = await self._frame(conversation, agent, text,
+                                  cut or asked.seq - 1 > len(history))
+        notes = prompts.chat_notes(
+            render_memories(items, memories),
+            entity_line(memories, budgets.entities, self.llm.count_tokens),
+            utcnow().strftime("%d %B %Y"),
+            await emotional_section(chats.store, self.settings, user_id, reading, asked.id))
+        said = [{"role": str(m.role), "content": m.content} for m in kept]
+        if agent.memories_at == "message":  # the frame and history stay a cached prefix
+            messages = [{"role": "system", "content": frame}, *said,
+                        {"role": "system", "content": notes}]
+        else:
+            messages = [{"role": "system", "content": f"{frame}\n\n{notes}"}, *said]
+        messages.append({"role": "user", "content": text})
         phases.mark("context")
         ids = {"conversation_id": conversation.id, "user_message_id": asked.id,
                "emotion": reading.as_dict()}
@@ -74,19 +79,41 @@ class Turns:
                 await self._finish(conversation, asked, event, phases, ids)
             yield event
 
-    async def _system(self, conversation: Conversation, base: str, text: str,
-                      budgets: Budgets, memories: str, entities: str, history_cut: bool,
-                      emotional: str) -> str:
+    async def prefix(self, user_id: str, conversation_id: str | None,
+                     agent: str = "default") -> list[dict[str, str]]:
+        """The messages a "message"-layout agent's next prompt starts with (its system
+        frame and the kept history), for `LLM.prefill`; empty for other agents."""
+        config = self.conversations.agents.get(agent, self.conversations.agents["default"])
+        history: list = []
+        if conversation_id:
+            conversation = await self.conversations.get(user_id, conversation_id)
+            config = self.conversations.agent(conversation)
+            history = list(await self.conversations.working(conversation))
+        if config.memories_at != "message":
+            return []
+        budgets = budgets_for(self.llm.context_window, config.max_tokens or 512,
+                              config.mode or "sections", config.budgets)
+        kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
+        frame = (await self._frame(conversation, config, "", cut) if conversation_id
+                 else prompts.chat_frame(config.system_prompt, config.persona or "", ""))
+        return [{"role": "system", "content": frame},
+                *({"role": str(m.role), "content": m.content} for m in kept)]
+
+    async def _frame(self, conversation: Conversation, agent: AgentConfig, text: str,
+                     history_cut: bool) -> str:
+        """The system prompt, its persona and the summary of cut history; for a
+        "message"-layout agent, nothing in it depends on the user's message."""
+        base = agent.system_prompt
         persona_chars = int(self.llm.context_window * 0.20 * 4) - len(base)
-        persona = await relevant_persona(self.conversations.store, self.conversations.models,
-                                         conversation, text, max(400, persona_chars))
+        persona = await relevant_persona(
+            self.conversations.store, self.conversations.models, conversation,
+            "" if agent.memories_at == "message" else text, max(400, persona_chars))
         summary = ""
         if history_cut:
             latest = await self.conversations.store.latest_summary(conversation.user_id,
                                                                    conversation.id)
             summary = latest.text if latest else ""
-        return prompts.chat_system(base, persona, memories, entities, summary,
-                                   utcnow().strftime("%d %B %Y"), emotional)
+        return prompts.chat_frame(base, persona, summary)
 
     async def _finish(self, conversation: Conversation, asked: Message, done: Done,
                       phases: Phases, ids: dict) -> None:

@@ -57,6 +57,13 @@ class LlamaLLM(LLM):
             self._llama.create_chat_completion([{"role": "user", "content": "Hi"}],
                                                max_tokens=1)
 
+    async def prefill(self, messages: list[dict[str, str]]) -> None:
+        """Evaluates ``messages`` into the KV cache; llama.cpp reuses the longest cached
+        prefix of the next prompt."""
+        async for _ in self.stream([*messages, {"role": "user", "content": "."}],
+                                   max_tokens=1, temperature=0.0):
+            pass
+
     async def stream(self, messages: list[dict[str, str]], *, max_tokens: int = 512,
                      temperature: float = 0.2, json_schema: dict[str, Any] | None = None,
                      stop: list[str] | None = None) -> AsyncIterator[Delta]:

@@ -50,6 +50,11 @@ class LLM(ABC):
                stop: list[str] | None = None) -> AsyncIterator[Delta]:
         """Generate a reply; with ``json_schema`` the text is JSON valid against it."""
 
+    async def prefill(self, messages: list[dict[str, str]]) -> None:
+        """Get ready for prompts that start with ``messages`` (a local model evaluates them
+        into its cache now, so a reply to them starts sooner). Default: nothing."""
+        return None
+
     async def complete(self, messages: list[dict[str, str]], **options: Any) -> Completion:
         parts, last = [], Delta(finish_reason="stop", usage=Usage())
         async for delta in self.stream(messages, **options):

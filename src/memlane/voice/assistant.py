@@ -72,12 +72,26 @@ async def hear(emotions: Emotions, text: str, audio: np.ndarray | None
 
 
 class VoiceAssistant:
-    def __init__(self, voice: VoiceModels, emotions: Emotions, turns: Turns, *,
-                 max_tokens: int = 160):
-        self.voice, self.emotions, self.turns = voice, emotions, turns
-        self.max_tokens = max_tokens
+    """Voice conversations use the built-in "voice" agent: short spoken replies, and the
+    memories placed after the history so the prompt's start stays in the LLM's cache."""
+    agent = "voice"
 
-    async def respond(self, user_id: str, conversation_id: str | None, text: str,
+    def __init__(self, voice: VoiceModels, emotions: Emotions, turns: Turns):
+        self.voice, self.emotions, self.turns = voice, emotions, turns
+
+    async def prepare(self, user_id: str, conversation_id: str | None) -> None:
+        """Evaluate the next prompt's fixed start now (while the user is still talking)."""
+        if messages := await self.turns.prefix(user_id, conversation_id, self.agent):
+            await self.turns.llm.prefill(messages)
+
+    async def start(self, user_id: str, conversation_id: str | None) -> str:
+        """The conversation to continue (checked to be the user's), or a new one."""
+        chats = self.turns.conversations
+        if conversation_id:
+            return (await chats.get(user_id, conversation_id)).id
+        return (await chats.create(user_id, title="voice", agent=self.agent)).id
+
+    async def respond(self, user_id: str, conversation_id: str, text: str,
                       audio: np.ndarray | None = None) -> AsyncIterator[VoiceEvent]:
         start = time.perf_counter()
         reading, parts = await hear(self.emotions, text, audio)
@@ -110,14 +124,13 @@ class VoiceAssistant:
             return b""
         return wav_bytes(await self.voice.synthesize(sentence), self.voice.tts.sample_rate)
 
-    async def _write(self, user_id: str, conversation_id: str | None, text: str,
+    async def _write(self, user_id: str, conversation_id: str, text: str,
                      reading: EmotionReading, out: asyncio.Queue) -> None:
         """Runs the chat turn and puts each finished sentence on ``out``, then Done, then
         None (also after a failure, which `respond` re-raises when it awaits this task)."""
         pending = ""
         try:
-            async for event in self.turns.run(user_id, conversation_id, text,
-                                              max_tokens=self.max_tokens, emotion=reading,
+            async for event in self.turns.run(user_id, conversation_id, text, emotion=reading,
                                               metadata={"source": "voice"}):
                 if isinstance(event, Token):
                     pending += event.text

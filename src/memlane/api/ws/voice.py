@@ -10,13 +10,16 @@ emotion, reply (each sentence with final false, then the whole reply with final 
 error."""
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 
 from ...errors import BadRequest, Invalid, MemlaneError
 from ...voice.assistant import Heard, Replied, Spoken, Status
 from ...voice.listening import Listener
 from .socket import Frame, Socket
 
+log = logging.getLogger(__name__)
 PROTOCOL = "memlane.voice.v1"
 ENCODINGS = ("auto", "pcm_s16le", "wav", "ogg", "webm")
 
@@ -42,10 +45,12 @@ class VoiceSession:
         self.assistant = engine.assistant
         self.conversation_id = sock.ws.query_params.get("conversation_id") or None
         self.encoding, self.sample_rate = "auto", 16000
+        self._tasks: set[asyncio.Task] = set()
 
     async def run(self) -> None:
-        if self.conversation_id:  # another user's conversation is a missing one
-            await self.engine.conversations.get(self.sock.user.id, self.conversation_id)
+        user_id = self.sock.user.id  # another user's conversation is a missing one (404)
+        self.conversation_id = await self.assistant.start(user_id, self.conversation_id)
+        self._prefill()
         tts = self.engine.voice.tts if self.engine.voice.has_tts else None
         await self.sock.send_json({
             "type": "ready", "protocol": PROTOCOL, "user_id": self.sock.user.id,
@@ -111,14 +116,22 @@ class VoiceSession:
                 if event.audio:
                     await self.sock.send_bytes(event.audio)
             elif isinstance(event, Replied):
-                self.conversation_id = event.extra.get("conversation_id")
                 await self.sock.send_json({
                     "type": "reply", "text": event.text, "final": True,
                     "citations": event.citations, "known": event.known,
                     "conversation_id": self.conversation_id,
                     "message_id": event.extra.get("message_id"),
                     "timings_ms": event.timings_ms})
+        self._prefill()
         await self.status("listening")
+
+    def _prefill(self) -> None:
+        """While the user speaks, the LLM evaluates the start of the next prompt."""
+        task = asyncio.create_task(self.assistant.prepare(self.sock.user.id,
+                                                          self.conversation_id))
+        task.add_done_callback(_quiet)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def status(self, state: str) -> None:
         await self.sock.send_json({"type": "status", "state": state})
@@ -132,3 +145,8 @@ def _json(text: str | None) -> dict:
     if not isinstance(message, dict):
         raise BadRequest("a JSON message must be an object with a 'type'")
     return message
+
+
+def _quiet(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("prefill failed: %s", task.exception())
