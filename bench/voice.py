@@ -4,13 +4,14 @@ next to the sum of its parts measured separately in the same run. Prints one JSO
 
     .venv/bin/python bench/voice.py [--repeats 3] [--set KEY=VALUE]
 
-The questions are spoken by piper (16 kHz after resampling) and sent whole, then an end
-message; the clock starts when the end message is sent. The parts, each timed on its own
-right after the loop run of the same question: Whisper on the question audio, the emotion
-reading (text + prosody), the chat turn up to its first finished sentence (save, retrieval,
-context, the LLM's prompt and first sentence), and piper on that sentence. "cold" runs
-clear llama.cpp's KV cache first (for the loop run and again for the parts); "warm" runs
-follow another question, as in a conversation.
+Questions are spoken by piper (resampled to 16 kHz) and streamed in 20 ms frames at
+speaking pace, then an end message; the clock starts when the end message is sent. While
+the user talks, the server has the LLM prefill the prompt's fixed start, as it does live.
+"cold": a new socket and conversation with llama.cpp's KV cache cleared first; "warm": the
+next question in the same conversation. The parts are then timed one by one on the same
+questions in the same states: Whisper on the question audio, the emotion reading (text +
+prosody), the chat turn up to its first finished sentence (save, retrieval, context, the
+LLM's prompt and first sentence), and piper on that sentence.
 """
 from __future__ import annotations
 
@@ -66,31 +67,43 @@ async def stt_rtf(engine, repeats: int) -> dict[str, float]:
             "rtf": round(statistics.median(seconds) / duration, 4)}
 
 
-async def loop_once(url: str, pcm: bytes) -> dict[str, Any]:
-    from websockets.asyncio.client import connect
-
-    async with connect(url + "/ws/voice", max_size=None) as ws:
-        await ws.recv()  # ready
-        for start in range(0, len(pcm), 640 * 50):
-            await ws.send(pcm[start:start + 640 * 50])
-        await ws.send(json.dumps({"type": "end"}))
-        sent, first, reply = time.perf_counter(), None, None
-        while reply is None:
-            message = await ws.recv()
-            if isinstance(message, bytes):
-                first = first or time.perf_counter()
-            elif (event := json.loads(message))["type"] == "reply" and event["final"]:
-                reply = event
-            elif event["type"] == "error":
-                raise RuntimeError(event)
+async def say(ws, pcm: bytes) -> dict[str, Any]:
+    """Stream a question at the pace it is spoken (20 ms frames), end it, and time the
+    first byte of reply audio from the end message."""
+    frame = 640  # 20 ms of 16 kHz s16le
+    for start in range(0, len(pcm), frame):
+        await ws.send(pcm[start:start + frame])
+        await asyncio.sleep(0.02)
+    await ws.send(json.dumps({"type": "end"}))
+    sent, first, reply = time.perf_counter(), None, None
+    while reply is None:
+        message = await ws.recv()
+        if isinstance(message, bytes):
+            first = first or time.perf_counter()
+        elif (event := json.loads(message))["type"] == "reply" and event["final"]:
+            reply = event
+        elif event["type"] == "error":
+            raise RuntimeError(event)
     return {"first_audio_ms": round((first - sent) * 1000, 1) if first else None,
             "reply": reply["text"], "server_ms": reply["timings_ms"]}
 
 
-async def parts_once(engine, user_id: str, audio) -> dict[str, float]:
+async def loop_pair(url: str, first: bytes, second: bytes) -> list[dict[str, Any]]:
+    """A cold question on a new socket, then a warm one in the same conversation."""
+    from websockets.asyncio.client import connect
+
+    async with connect(url + "/ws/voice", max_size=None) as ws:
+        await ws.recv()  # ready; the server prefills the prompt's start meanwhile
+        return [await say(ws, first), await say(ws, second)]
+
+
+async def parts_once(engine, user_id: str, conversation_id: str, audio) -> dict[str, float]:
+    """The same work as one voice turn, each part timed alone. Like the socket, the LLM
+    first prefills the prompt's start (not timed: the user is still speaking then)."""
     from memlane.chat.events import Done, Token
     from memlane.voice.assistant import hear, speakable, split_sentences
 
+    await engine.assistant.prepare(user_id, conversation_id)
     timed: dict[str, float] = {}
     prompt_tokens = None
     start = time.perf_counter()
@@ -100,7 +113,7 @@ async def parts_once(engine, user_id: str, audio) -> dict[str, float]:
     reading, _ = await hear(engine.emotions, text, audio)
     timed["emotion_ms"] = _ms(start)
     start, pending, sentence = time.perf_counter(), "", None
-    async for event in engine.turns.run(user_id, None, text, max_tokens=160, emotion=reading):
+    async for event in engine.turns.run(user_id, conversation_id, text, emotion=reading):
         if isinstance(event, Token) and sentence is None:
             pending += event.text
             ready, pending = split_sentences(pending)
@@ -161,14 +174,14 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
             spoken = [await speak(engine, q) for q in QUESTIONS]
             runs: dict[str, list] = {"cold": [], "warm": []}
             for i in range(args.repeats):
-                for kind in ("cold", "warm"):
-                    q = (2 * i + (kind == "warm")) % len(QUESTIONS)
-                    if kind == "cold":
-                        clear_kv_cache(engine.llm)
-                    loop = await loop_once(url, to_int16(spoken[q]).tobytes())
-                    if kind == "cold":
-                        clear_kv_cache(engine.llm)
-                    parts = await parts_once(engine, "local", spoken[q])
+                q1, q2 = (2 * i) % len(QUESTIONS), (2 * i + 1) % len(QUESTIONS)
+                clear_kv_cache(engine.llm)
+                pcm = [to_int16(spoken[q]).tobytes() for q in (q1, q2)]
+                loops = await loop_pair(url, *pcm)
+                clear_kv_cache(engine.llm)
+                conversation = await engine.assistant.start("local", None)
+                for kind, q, loop in (("cold", q1, loops[0]), ("warm", q2, loops[1])):
+                    parts = await parts_once(engine, "local", conversation, spoken[q])
                     runs[kind].append({"question": QUESTIONS[q], **loop, **parts})
             health = await engine.health()
         finally:

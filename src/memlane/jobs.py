@@ -74,7 +74,8 @@ class Jobs:
             if not await self._run_one():
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                    async with asyncio.timeout(self.poll_s):  # not wait_for: on 3.11 a
+                        await self._wake.wait()  # cancel can be lost in it, hanging stop()
 
     async def _run_one(self) -> bool:
         job = await self.store.claim_job(utcnow())

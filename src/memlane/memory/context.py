@@ -97,7 +97,7 @@ def _metadata(memories: dict[str, Memory], memory_id: str) -> dict | None:
 
 def entity_line(memories: dict[str, Memory], budget: int, count: Counter) -> str:
     names = list(dict.fromkeys(e for m in memories.values() for e in m.entities))
-    return fit_text(", ".join(names), budget, count) if names else ""
+    return fit_text(", ".join(names), budget, count) if names and budget > 0 else ""
 
 
 def fit_history(messages: Sequence[Message], budget: int, count: Counter
