@@ -69,3 +69,46 @@ def test_admin_users_and_keys(tmp_path):
 def test_serve_refuses_open_bind_without_auth():
     result = run("serve", "--host", "0.0.0.0")
     assert result.exit_code == 1 and "without auth" in result.output
+
+
+def _tone_wav(path, *sentences):
+    import numpy as np
+
+    from fakes_voice import ToneTTS
+    from memlane.voice.audio import wav_bytes
+    silence = np.zeros(16000, dtype=np.int16)
+    audio = np.concatenate([np.concatenate([ToneTTS().synthesize(s), silence])
+                            for s in sentences])
+    path.write_bytes(wav_bytes(audio, 16000))
+    return str(path)
+
+
+def test_transcribe_prints_each_utterance(live_server, tmp_path):
+    wav = _tone_wav(tmp_path / "note.wav", "Buy oat milk.", "Call Ana at noon.")
+    result = run("transcribe", wav, "--url", live_server)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["Buy oat milk.", "Call Ana at noon."]
+
+
+def test_voice_prints_transcript_and_reply_and_saves_the_audio(live_server, tmp_path):
+    import wave
+    wav = _tone_wav(tmp_path / "q.wav", "Is it raining?")
+    out = tmp_path / "reply.wav"
+    result = run("voice", wav, "--out", str(out), "--url", live_server)
+    assert result.exit_code == 0, result.output
+    assert "you: Is it raining?" in result.stdout
+    assert "memlane: You said: Is it raining?" in result.stdout
+    import numpy as np
+
+    from fakes_voice import ToneSTT
+    with wave.open(str(out)) as reply:
+        samples = np.frombuffer(reply.readframes(reply.getnframes()), dtype=np.int16)
+    assert ToneSTT().transcribe(samples / 32768).text == "You said: Is it raining?"
+
+
+def test_voice_reports_a_silent_file_and_an_unreachable_server(live_server, tmp_path):
+    silent = _tone_wav(tmp_path / "silent.wav", "")
+    result = run("voice", silent, "--url", live_server)
+    assert result.exit_code == 1 and "422" in result.output and "no speech" in result.output
+    gone = run("transcribe", silent, "--url", "http://127.0.0.1:9")
+    assert gone.exit_code == 1 and "cannot reach memlane" in gone.output
