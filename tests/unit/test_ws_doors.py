@@ -250,6 +250,22 @@ def test_a_wrong_key_gets_401_and_1008(auth_server, path):
     assert closed.value.rcvd.code == 1008
 
 
+def test_voice_wrong_key_and_oversized_messages_close_it_too(auth_server):
+    with auth_server.ws("/ws/voice", key="ml_wrong") as ws:
+        assert json.loads(ws.recv(timeout=10))["status"] == 401
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1008
+    with auth_server.ws("/ws/voice") as ws:  # the key as the first message
+        ws.send(json.dumps({"type": "auth", "api_key": auth_server.keys["bob"]}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        ws.send(b"\0" * 1_100_000)  # over the default 1 MB
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1009
+
+
 def test_the_key_may_come_as_the_first_message(auth_server):
     with auth_server.ws("/ws/ask") as ws:
         send(ws, auth=pb.Auth(api_key=auth_server.keys["alice"]))
