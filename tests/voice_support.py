@@ -12,6 +12,17 @@ import numpy as np
 
 from memlane.voice.audio import decode, to_int16
 
+SENTENCES = [  # spoken by espeak-ng in the speech tests
+    "The weather was cold this morning, so I wore my warm jacket to the station and waited "
+    "for the early train.",
+    "My sister Alice moved to Paris in March, and she says the bakery near her flat sells "
+    "the best bread in the city.",
+    "Please remind me to call the dentist on Thursday afternoon about my appointment.",
+    "We spent the whole weekend painting the kitchen a bright shade of yellow.",
+    "Last year I started learning to play the guitar, and now I practice every evening "
+    "after work.",
+]
+
 ESPEAK_VOICE = ["-v", "en-us", "-s", "140", "-g", "5"]  # US English, a little slower, clear gaps
 TOOLS_MISSING = ("the speech tests need espeak-ng and sox on PATH: "
                  "sudo apt-get install espeak-ng sox (the Makefile does this)")

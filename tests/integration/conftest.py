@@ -1,21 +1,39 @@
 """Integration tests run on the real packaged models, loaded once per session."""
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
 
 from memlane.config import load_settings
+from memlane.emotion.service import Emotions
 from memlane.engine import Engine
 from memlane.models import create
 from memlane.models.runner import ModelRunner
 
 
+class RealModels:
+    """The real embedder and spaCy model, and the emotion classifier trained on them, made
+    once per session and shared by every engine the tests build."""
+
+    def __init__(self):
+        settings = load_settings()
+        self.embedder = create("embedder", "minilm", settings)
+        self.nlp = create("nlp", "spacy", settings)
+        self.classifier = create("emotion", "embedding", settings)
+        asyncio.run(Emotions(ModelRunner(self.embedder, self.nlp), self.classifier).warm_up())
+
+    def engine(self, settings, llm, **options) -> Engine:
+        runner = ModelRunner(self.embedder, self.nlp)
+        return Engine(settings, create("store", "sqlite", settings), runner, llm,
+                      emotions=Emotions(runner, self.classifier), **options)
+
+
 @pytest.fixture(scope="session")
 def real_models():
-    settings = load_settings()
-    return (create("embedder", "minilm", settings), create("nlp", "spacy", settings))
+    return RealModels()
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +50,7 @@ def real_llm():
 
 def _real_app(make_client, real_models, real_llm, data_dir, **overrides):
     settings = load_settings(data_dir=data_dir, **overrides)
-    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
-                    real_llm)
+    engine = real_models.engine(settings, real_llm)
     return make_client(engine=engine, data_dir=data_dir)
 
 

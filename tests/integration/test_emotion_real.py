@@ -10,8 +10,6 @@ import pytest
 from fakes import RegexNLP
 from memlane.emotion import EmbeddingEmotion, Emotions
 from memlane.emotion.evaluation import load_holdout, metrics
-from memlane.emotion.labels import TRAINING, read_examples
-from memlane.models.embedder import MiniLMEmbedder
 from memlane.models.runner import ModelRunner
 
 pytestmark = pytest.mark.integration
@@ -21,16 +19,13 @@ MACRO_F1_FLOOR = 0.75
 
 
 @pytest.fixture(scope="module")
-def embedder():
-    model = MiniLMEmbedder(threads=2)
-    model.warm_up()
-    return model
+def embedder(real_models):
+    return real_models.embedder
 
 
 @pytest.fixture(scope="module")
-def classifier(embedder):
-    texts, labels = read_examples(TRAINING)
-    return EmbeddingEmotion().fit(embedder.embed(texts), labels)
+def classifier(real_models):
+    return real_models.classifier  # trained once per session on train.jsonl
 
 
 def test_holdout_accuracy_stays_above_the_floor(embedder, classifier):

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from memlane.config import load_settings
-from memlane.engine import Engine
 from memlane.evaluation import locomo
 from memlane.models import create
-from memlane.models.runner import ModelRunner
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +27,7 @@ FLOOR_AT_10 = 61.0
 
 
 async def _evaluate(settings, real_models, conversations):
-    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
-                    create("llm", "none", settings))
+    engine = real_models.engine(settings, create("llm", "none", settings))
     await engine.start()
     try:
         return await locomo.evaluate(engine, conversations)

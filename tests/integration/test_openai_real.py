@@ -8,10 +8,7 @@ import pytest
 
 from memlane.api.app import create_app
 from memlane.config import load_settings
-from memlane.engine import Engine
-from memlane.models import create
 from memlane.models.llm import LLM
-from memlane.models.runner import ModelRunner
 from support import free_port, uvicorn_thread
 
 pytestmark = pytest.mark.integration
@@ -36,8 +33,7 @@ class Borrowed(LLM):
 def real_door(real_models, real_llm, tmp_path):
     port = free_port()
     settings = load_settings(data_dir=tmp_path / "real", port=port, extraction_enabled=False)
-    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
-                    Borrowed(real_llm))
+    engine = real_models.engine(settings, Borrowed(real_llm))
     with uvicorn_thread(create_app(settings, engine), port) as url:
         yield url
 

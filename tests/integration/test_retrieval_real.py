@@ -76,12 +76,9 @@ def test_time_words_lift_memories_in_range_by_default(real_client):
 
 def test_time_range_query_returns_only_memories_in_range(make_client, real_models, tmp_path):
     from memlane.config import load_settings
-    from memlane.engine import Engine
     from memlane.models import create
-    from memlane.models.runner import ModelRunner
     settings = load_settings(data_dir=tmp_path / "f", time_mode="filter")
-    engine = Engine(settings, create("store", "sqlite", settings), ModelRunner(*real_models),
-                    create("llm", "none", settings))
+    engine = real_models.engine(settings, create("llm", "none", settings))
     client = make_client(engine=engine)
     may = _seed_classes(client)
     results = _search(client, "What class did I go to in May 2023?")

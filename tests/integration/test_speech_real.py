@@ -12,20 +12,10 @@ from memlane.models.weights import packaged_whisper
 from memlane.voice.audio import Decoder, decode, resample, to_float32, to_int16
 from memlane.voice.models import VoiceModels
 from memlane.voice.transcriber import StreamingTranscriber
-from voice_support import encode_opus, espeak, frames, silence, wer, words
+from voice_support import SENTENCES, encode_opus, espeak, frames, silence, wer, words
 
 pytestmark = pytest.mark.integration
 
-SENTENCES = [
-    "The weather was cold this morning, so I wore my warm jacket to the station and waited "
-    "for the early train.",
-    "My sister Alice moved to Paris in March, and she says the bakery near her flat sells "
-    "the best bread in the city.",
-    "Please remind me to call the dentist on Thursday afternoon about my appointment.",
-    "We spent the whole weekend painting the kitchen a bright shade of yellow.",
-    "Last year I started learning to play the guitar, and now I practice every evening "
-    "after work.",
-]
 
 
 @pytest.fixture(scope="session")
