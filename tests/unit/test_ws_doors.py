@@ -392,3 +392,19 @@ def test_emotion_timeline_lists_what_the_user_felt_per_conversation(server):
     assert sum(timeline["counts"].values()) == 2
     assert httpx.get(server.url + "/api/emotions",
                      params={"conversation_id": "nope"}).status_code == 404
+
+
+def test_without_voice_text_still_works_and_audio_says_why(tmp_path):
+    with serving(tmp_path, voice_enabled=False) as served:
+        with served.ws("/ws/ask") as ws:
+            ready(ws)
+            send(ws, question=pb.Question(text="Anything?"))
+            assert until(ws, "done")[-1].done.answer
+            send(ws, audio=pb.Audio(data=said("Hello.")))
+            error = recv(ws).error
+            assert error.status == 503 and "voice_enabled" in error.message
+        with served.ws("/ws/voice") as ws:
+            assert json.loads(ws.recv(timeout=10))["status"] == 503
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=10)
+        assert "stt" not in httpx.get(served.url + "/api/health").json()["models"]

@@ -15,8 +15,6 @@ NO_PARTIALS = float("inf")
 class Listener:
     def __init__(self, voice: VoiceModels | None, settings: Settings, *,
                  partials: bool = True):
-        if voice is None:
-            raise Unavailable("voice is off on this server (voice_enabled=false)")
         self.voice, self.settings = voice, settings
         self.partial_every_s = settings.partial_every_s if partials else NO_PARTIALS
         self._decoder: Decoder | None = None
@@ -28,11 +26,13 @@ class Listener:
 
     async def feed(self, data: bytes, encoding: str = "auto",
                    sample_rate: int = SAMPLE_RATE) -> list[TranscriptEvent]:
+        self._require_voice()
         decoder = self._decoder_for(encoding, sample_rate or SAMPLE_RATE)
         return await self._hear(decoder.feed(data))
 
     async def finish(self) -> list[TranscriptEvent]:
         """The end of the stream: the rest is transcribed, and a new stream may follow."""
+        self._require_voice()
         decoder, events = self._decoder, []
         self._decoder, self._format = None, None
         try:
@@ -49,6 +49,11 @@ class Listener:
             raise PayloadTooLarge(f"more than {self.settings.max_audio_s:g} s of audio in "
                                   "one stream; end it and start another")
         return await self.transcriber.feed(samples) if len(samples) else []
+
+    def _require_voice(self) -> None:
+        if self.voice is None:
+            raise Unavailable("speech is off on this server (voice_enabled=false): send "
+                              "text instead")
 
     def _decoder_for(self, encoding: str, sample_rate: int) -> Decoder:
         if self._decoder is None:

@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 
-from ...errors import BadRequest, Invalid, MemlaneError
+from ...errors import BadRequest, Invalid, MemlaneError, Unavailable
 from ...voice.assistant import Heard, Replied, Spoken, Status
 from ...voice.listening import Listener
 from .socket import Frame, Socket
@@ -40,6 +40,9 @@ class JsonSocket(Socket):
 class VoiceSession:
     def __init__(self, sock: JsonSocket):
         engine = sock.engine
+        if engine.assistant is None:
+            raise Unavailable("the voice assistant is off on this server (voice_enabled="
+                              "false)")
         self.sock, self.engine = sock, engine
         self.ear = Listener(engine.voice, engine.settings, partials=False)
         self.assistant = engine.assistant
