@@ -38,7 +38,7 @@ class AgentConfig(BaseModel):
 
 
 VOICE = AgentConfig(name="voice", system_prompt=prompts.VOICE_SYSTEM, max_tokens=120,
-                    contexts=4, memories_at="message",
+                    contexts=3, memories_at="message",
                     budgets={"profile": 150, "semantic": 250, "episodic": 250,
                              "procedural": 100, "entities": 0})
 
