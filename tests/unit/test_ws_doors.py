@@ -164,6 +164,33 @@ def test_bad_frames_get_errors_and_the_socket_stays_usable(server):
         assert finals(until(ws, "end")) == ["Still here."]
 
 
+PROBES = {  # a valid message for each socket, and the reply that proves it still works
+    "/ws/transcribe": ({"end": pb.EndOfStream()}, "end"),
+    "/ws/memory": ({"text": pb.Text(text="Still usable.")}, None),
+    "/ws/ask": ({"question": pb.Question(text="Anything there?")}, "done"),
+}
+
+
+@pytest.mark.parametrize("path", list(PROBES))
+def test_every_protobuf_socket_survives_garbage_and_closes_on_oversize(server, path):
+    probe, reply = PROBES[path]
+    with server.ws(path) as ws:
+        ready(ws)
+        for junk in (b"\x08\x96\x01\xff", b"", "{}"):
+            ws.send(junk)
+            assert recv(ws).error.status == 400
+        send(ws, **probe)
+        if reply is None:  # /ws/memory answers only a commit
+            send(ws, commit=pb.Commit())
+            reply = "committed"
+        assert until(ws, reply)[-1].WhichOneof("body") == reply
+        ws.send(b"\0" * 250_000)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                recv(ws)
+    assert closed.value.rcvd.code == 1009
+
+
 def test_an_oversized_message_closes_with_1009(server):
     with server.ws("/ws/transcribe") as ws:
         ready(ws)
