@@ -317,6 +317,9 @@ def test_sockets_only_reach_the_callers_memories(auth_server):
                           headers=auth_server.headers("bob")).json()
     with auth_server.ws(f"/ws/voice?conversation_id={bob_chat['id']}", "alice") as ws:
         assert json.loads(ws.recv(timeout=10))["status"] == 404
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1008
 
 
 # /ws/voice -----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """What every memlane WebSocket shares: authentication (a bearer header, or an auth message
 first), the size limit, and error replies that keep the socket open.
 
-Close codes: 1008 for a missing or wrong key, 1009 for a message over the size limit,
-1011 for an internal failure. A malformed message is answered with an error and the socket
+Close codes: 1008 for a missing or wrong key (or another refusal of the whole socket, such
+as another user's conversation), 1009 for a message over the size limit, 1011 when the
+server cannot serve it (voice off, an internal failure). A malformed message is answered with an error and the socket
 stays usable."""
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ async def serve(socket: Socket, handler) -> None:
         return
     except MemlaneError as exc:  # a handler gave up on the whole socket
         await _last_words(socket, exc)
-        await socket.close(POLICY if exc.status in (401, 403) else INTERNAL, exc.message)
+        await socket.close(POLICY if exc.status < 500 else INTERNAL, exc.message)
     except Exception:
         log.exception("websocket handler failed")
         await _last_words(socket, MemlaneError("internal error"))
