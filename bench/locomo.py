@@ -40,6 +40,17 @@ def overrides_or_exit(sets: list[str]) -> dict:
         sys.exit(f"error: {exc}")
 
 
+def print_measured(measure, args: argparse.Namespace) -> int:
+    """Run ``measure(args, overrides)`` (a coroutine) offline; print its JSON object."""
+    import asyncio
+    import json
+    import os
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    overrides = overrides_or_exit(args.sets)
+    print(json.dumps(asyncio.run(measure(args, overrides)), indent=2, default=str))
+    return 0
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,

@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import tempfile
 import time
 from typing import Any
 
-from locomo import overrides_or_exit
+from locomo import print_measured
 from machine import state
 
 FACTS = [
@@ -201,11 +200,7 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    args = parse_args(argv)
-    overrides = overrides_or_exit(args.sets)
-    print(json.dumps(asyncio.run(measure(args, overrides)), indent=2, default=str))
-    return 0
+    return print_measured(measure, parse_args(argv))
 
 
 if __name__ == "__main__":
