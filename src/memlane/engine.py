@@ -6,6 +6,8 @@ import asyncio
 import logging
 import time
 
+import numpy as np
+
 from .accounts import Accounts
 from .chat.agents import load_agents
 from .chat.ask import Asker
@@ -15,6 +17,7 @@ from .config import Settings
 from .domain import Job, Memory, MemoryType, Source
 from .emotion.reading import EmotionReading
 from .emotion.service import Emotions
+from .errors import Invalid
 from .jobs import Jobs
 from .memory.extraction import Extractor
 from .memory.retrieval import Retriever, SearchOutcome
@@ -25,8 +28,9 @@ from .models.llm import LLM
 from .models.runner import ModelRunner
 from .schemas import MemoryCreate, SearchQuery
 from .store.base import Store
-from .voice.assistant import VoiceAssistant
+from .voice.assistant import VoiceAssistant, hear
 from .voice.models import VoiceModels
+from .voice.transcriber import TranscriptEvent
 
 log = logging.getLogger(__name__)
 
@@ -124,17 +128,28 @@ class Engine:
         if self._extracting() and text.strip():
             await self.jobs.enqueue("extract", user_id, {"text": text, **(metadata or {})})
 
-    async def remember(self, user_id: str, text: str, reading: EmotionReading, *,
-                       source: Source, type: MemoryType = MemoryType.semantic,
-                       metadata: dict | None = None, client_id: str | None = None
-                       ) -> tuple[Memory, bool]:
-        """Store something told by voice (or typed into a socket) through the normal
-        ingest path, with the emotion it was told with."""
-        item = MemoryCreate(text=text, type=type, source=source, client_id=client_id,
+    async def remember(self, user_id: str, told: list[str | TranscriptEvent], *,
+                       type: str = "semantic", metadata: dict | None = None,
+                       client_id: str | None = None
+                       ) -> tuple[Memory, bool, EmotionReading]:
+        """Store what was told in pieces (typed text, transcribed utterances) as one memory
+        through the normal ingest path, with the emotion it was told with (its words, and
+        its prosody when spoken). Source ``voice`` when any of it was said."""
+        text = " ".join(t if isinstance(t, str) else t.text for t in told).strip()
+        if not text:
+            raise Invalid("nothing to remember: send audio or text first", param="commit")
+        try:
+            kind = MemoryType(type or "semantic")
+        except ValueError:
+            raise Invalid(f"unknown memory type {type!r}", param="type") from None
+        said = [t.audio for t in told if not isinstance(t, str) and t.audio is not None]
+        reading, _ = await hear(self.emotions, text, np.concatenate(said) if said else None)
+        item = MemoryCreate(text=text, type=kind, client_id=client_id,
+                            source=Source.voice if said else Source.typed,
                             metadata={**(metadata or {}), "emotion": reading.as_dict()},
                             emotion=reading.label,
                             importance=self.emotions.importance(text, reading))
-        return await self.memories.add(user_id, item)
+        return (*await self.memories.add(user_id, item), reading)
 
     def _extracting(self) -> bool:
         return self.settings.extraction_enabled and self.llm.generates

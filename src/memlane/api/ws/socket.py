@@ -3,8 +3,8 @@ first), the size limit, and error replies that keep the socket open.
 
 Close codes: 1008 for a missing or wrong key (or another refusal of the whole socket, such
 as another user's conversation), 1009 for a message over the size limit, 1011 when the
-server cannot serve it (voice off, an internal failure). A malformed message is answered with an error and the socket
-stays usable."""
+server cannot serve it (voice off, an internal failure). A malformed message is answered
+with an error and the socket stays usable."""
 from __future__ import annotations
 
 import logging

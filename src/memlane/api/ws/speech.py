@@ -1,10 +1,7 @@
 """The protobuf sockets: /ws/transcribe, /ws/memory and /ws/ask (SPEC E)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ...chat.events import Contexts, Done, Token
-from ...domain import MemoryType, Source
 from ...errors import BadRequest, Invalid, MemlaneError
 from ...proto import memlane_pb2 as pb
 from ...voice.assistant import hear
@@ -105,20 +102,10 @@ async def _send_transcripts(sock: ProtoSocket, message: pb.ClientMessage,
 
 async def _commit(sock: ProtoSocket, message: pb.ClientMessage,
                   told: list[TranscriptEvent | str]) -> None:
-    text = " ".join(t if isinstance(t, str) else t.text for t in told).strip()
-    if not text:
-        raise Invalid("nothing to commit: send audio or text first", param="commit")
-    spoken = [t.audio for t in told if not isinstance(t, str) and t.audio is not None]
-    reading, _ = await hear(sock.engine.emotions, text,
-                            np.concatenate(spoken) if spoken else None)
     commit = message.commit
-    try:
-        kind = MemoryType(commit.type or "semantic")
-    except ValueError:
-        raise Invalid(f"unknown memory type {commit.type!r}", param="commit.type") from None
-    memory, created = await sock.engine.remember(
-        sock.user.id, text, reading, source=Source.voice if spoken else Source.typed,
-        type=kind, metadata=dict(commit.metadata), client_id=commit.client_id or None)
+    memory, created, reading = await sock.engine.remember(
+        sock.user.id, told, type=commit.type, metadata=dict(commit.metadata),
+        client_id=commit.client_id or None)
     await sock.send(message.request_id, committed=pb.Committed(
         memory_id=memory.id, created=created, text=memory.text, emotion=emotion(reading),
         importance=memory.importance))
