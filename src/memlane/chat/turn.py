@@ -47,26 +47,8 @@ class Turns:
                                  metadata={**(metadata or {}), "emotion": reading.as_dict()})
         phases.mark("save_user")
         max_tokens = max_tokens or agent.max_tokens or self.settings.llm_max_tokens
-        mode = agent.mode or ("persona" if conversation.persona else "sections")
-        budgets = budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
-        items, memories = await self.asker.contexts(
-            user_id, text, phases, mode=mode, max_tokens=max_tokens, limit=agent.contexts,
-            emotion=reading.label if is_clear(reading, self.settings) else None)
-        kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
-        frame = await self._frame(conversation, agent, text,
-                                  cut or asked.seq - 1 > len(history))
-        notes = prompts.chat_notes(
-            render_memories(items, memories),
-            entity_line(memories, budgets.entities, self.llm.count_tokens),
-            utcnow().strftime("%d %B %Y"),
-            await emotional_section(chats.store, self.settings, user_id, reading, asked.id))
-        said = [{"role": str(m.role), "content": m.content} for m in kept]
-        if agent.memories_at == "message":  # the frame and history stay a cached prefix
-            messages = [{"role": "system", "content": frame}, *said,
-                        {"role": "system", "content": notes}]
-        else:
-            messages = [{"role": "system", "content": f"{frame}\n\n{notes}"}, *said]
-        messages.append({"role": "user", "content": text})
+        messages, items = await self._prompt(conversation, agent, history, text, reading,
+                                             max_tokens, phases, asked.id)
         phases.mark("context")
         ids = {"conversation_id": conversation.id, "user_message_id": asked.id,
                "emotion": reading.as_dict()}
@@ -78,6 +60,47 @@ class Turns:
             if isinstance(event, Done):
                 await self._finish(conversation, asked, event, phases, ids)
             yield event
+
+    async def anticipate(self, user_id: str, conversation_id: str, text: str
+                         ) -> list[dict[str, str]]:
+        """The prompt a turn saying ``text`` would send, without that last user message,
+        and without saving or recording anything: to prefill while the user still talks."""
+        conversation = await self.conversations.get(user_id, conversation_id)
+        agent = self.conversations.agent(conversation)
+        history = list(await self.conversations.working(conversation))
+        reading = await self.emotions.detect(text)
+        max_tokens = agent.max_tokens or self.settings.llm_max_tokens
+        messages, _ = await self._prompt(conversation, agent, history, text, reading,
+                                         max_tokens, Phases(), None, record=False)
+        return messages[:-1]
+
+    async def _prompt(self, conversation: Conversation, agent: AgentConfig, history: list,
+                      text: str, reading: EmotionReading, max_tokens: int, phases: Phases,
+                      asked_id: str | None, *, record: bool = True
+                      ) -> tuple[list[dict[str, str]], list]:
+        """The messages for the LLM and the memories they hold (as context items)."""
+        mode = agent.mode or ("persona" if conversation.persona else "sections")
+        budgets = budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
+        items, memories = await self.asker.contexts(
+            conversation.user_id, text, phases, mode=mode, max_tokens=max_tokens,
+            limit=agent.contexts, record=record,
+            emotion=reading.label if is_clear(reading, self.settings) else None)
+        kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
+        older = bool(history) and history[-1].seq > len(history)  # not all in working memory
+        frame = await self._frame(conversation, agent, text, cut or older)
+        notes = prompts.chat_notes(
+            render_memories(items, memories),
+            entity_line(memories, budgets.entities, self.llm.count_tokens),
+            utcnow().strftime("%d %B %Y"),
+            await emotional_section(self.conversations.store, self.settings,
+                                    conversation.user_id, reading, asked_id))
+        said = [{"role": str(m.role), "content": m.content} for m in kept]
+        if agent.memories_at == "message":  # the frame and history stay a cached prefix
+            messages = [{"role": "system", "content": frame}, *said,
+                        {"role": "system", "content": notes}]
+        else:
+            messages = [{"role": "system", "content": f"{frame}\n\n{notes}"}, *said]
+        return [*messages, {"role": "user", "content": text}], items
 
     async def prefix(self, user_id: str, conversation_id: str | None,
                      agent: str = "default") -> list[dict[str, str]]:
