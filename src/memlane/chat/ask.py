@@ -49,15 +49,14 @@ class Asker:
 
     async def contexts(self, user_id: str, query: str, phases: Phases, *,
                        limit: int | None = None, max_tokens: int, mode: str = "sections",
-                       now: datetime | None = None, emotion: str | None = None,
-                       record: bool = True
+                       now: datetime | None = None, emotion: str | None = None
                        ) -> tuple[list[ContextItem], dict[str, Memory]]:
         """The memories to ground on (above the threshold, within budget), as numbered
         context items and as memories by id."""
         s = self.settings
         outcome = await self.retriever.search(
             user_id, SearchQuery(query=query[:2000], limit=s.answer_candidates, emotion=emotion),
-            now=now, record=record)
+            now=now)
         phases.ms.update({f"retrieval_{k}": v for k, v in outcome.timings_ms.items()})
         phases.mark("retrieval")
         relevant = [r for r in outcome.results if grounds(r, s.answer_min_cosine)]

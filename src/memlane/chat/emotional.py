@@ -16,7 +16,7 @@ def is_clear(reading: EmotionReading | None, settings: Settings) -> bool:
 
 
 async def emotional_section(store: Store, settings: Settings, user_id: str,
-                            reading: EmotionReading | None, current_id: str | None) -> str:
+                            reading: EmotionReading | None, current_id: str) -> str:
     """Empty unless the emotion is clear; then the feeling and up to three earlier, important
     moments of it (from any conversation of this user)."""
     if not is_clear(reading, settings):

@@ -61,29 +61,15 @@ class Turns:
                 await self._finish(conversation, asked, event, phases, ids)
             yield event
 
-    async def anticipate(self, user_id: str, conversation_id: str, text: str
-                         ) -> list[dict[str, str]]:
-        """The prompt a turn saying ``text`` would send, without that last user message,
-        and without saving or recording anything: to prefill while the user still talks."""
-        conversation = await self.conversations.get(user_id, conversation_id)
-        agent = self.conversations.agent(conversation)
-        history = list(await self.conversations.working(conversation))
-        reading = await self.emotions.detect(text)
-        max_tokens = agent.max_tokens or self.settings.llm_max_tokens
-        messages, _ = await self._prompt(conversation, agent, history, text, reading,
-                                         max_tokens, Phases(), None, record=False)
-        return messages[:-1]
-
     async def _prompt(self, conversation: Conversation, agent: AgentConfig, history: list,
                       text: str, reading: EmotionReading, max_tokens: int, phases: Phases,
-                      asked_id: str | None, *, record: bool = True
-                      ) -> tuple[list[dict[str, str]], list]:
+                      asked_id: str) -> tuple[list[dict[str, str]], list]:
         """The messages for the LLM and the memories they hold (as context items)."""
         mode = agent.mode or ("persona" if conversation.persona else "sections")
         budgets = budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
         items, memories = await self.asker.contexts(
             conversation.user_id, text, phases, mode=mode, max_tokens=max_tokens,
-            limit=agent.contexts, record=record,
+            limit=agent.contexts,
             emotion=reading.label if is_clear(reading, self.settings) else None)
         kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
         older = bool(history) and history[-1].seq > len(history)  # not all in working memory

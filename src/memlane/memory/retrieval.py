@@ -36,9 +36,8 @@ class Retriever:
         parsed = (await self.models.parse([query]))[0]
         return analyse(query, parsed, now or utcnow())
 
-    async def search(self, user_id: str, q: SearchQuery, now: datetime | None = None,
-                     record: bool = True) -> SearchOutcome:
-        """``record``: count the results as accessed (unless the setting is off)."""
+    async def search(self, user_id: str, q: SearchQuery,
+                     now: datetime | None = None) -> SearchOutcome:
         now = now or utcnow()
         t0 = time.perf_counter()
         analysis, vector = await asyncio.gather(self.analyse(q.query, now),
@@ -56,7 +55,7 @@ class Retriever:
             ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now,
                                   q.emotion)
         results = ranked[:min(q.limit, self.settings.max_search_limit)]
-        if results and self.settings.record_access and record:
+        if results and self.settings.record_access:
             await self.store.record_access(user_id, [r.memory.id for r in results], now)
         t3 = time.perf_counter()
         timings = {"analysis": t1 - t0, "strategies": t2 - t1, "ranking": t3 - t2}
