@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     port: int = 8420
     auth_enabled: bool = False  # multi-user mode: every request needs a bearer API key
     log_level: str = "info"
+    cors_origins: list[str] = []  # browser origins allowed to call the API, e.g. ["*"]
 
     # seams, chosen by registry name
     store: str = "sqlite"

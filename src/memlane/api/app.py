@@ -4,12 +4,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
 from . import errors, openai, ws
 from .limits import BodyLimit
+from .requests import RequestId
 from .routes import ask, conversations, emotions, entities, health, memories, search
 
 
@@ -34,4 +36,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(openai.router, prefix="/v1")
     app.include_router(ws.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=["X-Request-ID", "Retry-After"])
+    app.add_middleware(RequestId)
     return app

@@ -1,0 +1,60 @@
+"""Operations: liveness and readiness, request ids, CORS."""
+import re
+
+
+def test_live_and_ready(client):
+    assert client.get("/api/health/live").json() == {"status": "alive"}
+    assert client.get("/api/health/ready").json() == {"status": "ready"}
+    engine = client.app.state.engine
+    started, engine.started_at = engine.started_at, None  # as before start-up finished
+    try:
+        r = client.get("/api/health/ready")
+        assert r.status_code == 503 and r.json()["status"] == "not ready"
+        assert r.json()["database"]["reachable"] is True
+    finally:
+        engine.started_at = started
+
+
+def test_request_ids_are_returned_kept_or_made(client):
+    made = client.get("/api/health/live").headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    assert client.get("/api/health/live").headers["x-request-id"] != made
+    kept = client.get("/api/memories/nope", headers={"X-Request-ID": "trace-42.a"})
+    assert kept.status_code == 404 and kept.headers["x-request-id"] == "trace-42.a"
+    odd = client.get("/api/health/live", headers={"X-Request-ID": "x" * 300})
+    assert re.fullmatch(r"[0-9a-f]{32}", odd.headers["x-request-id"])
+
+
+def test_request_id_reaches_log_lines(caplog):
+    import logging
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from memlane.api.requests import RequestId, RequestIdFilter
+
+    def handler(request):
+        logging.getLogger("memlane.test").warning("inside")
+        return PlainTextResponse("ok")
+
+    caplog.handler.addFilter(RequestIdFilter())
+    app = RequestId(Starlette(routes=[Route("/", handler)]))
+    with caplog.at_level(logging.INFO), TestClient(app) as client:
+        client.get("/", headers={"X-Request-ID": "rid-7"})
+        client.get("/")
+        logging.getLogger("memlane.test").warning("outside")
+    ids = [r.request_id for r in caplog.records if r.name == "memlane.test"]
+    assert ids[0] == "rid-7" and re.fullmatch(r"[0-9a-f]{32}", ids[1]) and ids[2] == "-"
+
+
+def test_cors_only_when_configured(make_client):
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    plain = make_client()
+    assert "access-control-allow-origin" not in plain.options("/api/search",
+                                                             headers=preflight).headers
+    open_ = make_client(cors_origins=["https://app.example"])
+    r = open_.options("/api/search", headers=preflight)
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "https://app.example"
