@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     auth_enabled: bool = False  # multi-user mode: every request needs a bearer API key
     log_level: str = "info"
     cors_origins: list[str] = []  # browser origins allowed to call the API, e.g. ["*"]
+    rate_limit_per_minute: int = 100  # requests per API key (multi-user mode); 0 = off
 
     # seams, chosen by registry name
     store: str = "sqlite"

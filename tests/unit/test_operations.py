@@ -58,3 +58,38 @@ def test_cors_only_when_configured(make_client):
     r = open_.options("/api/search", headers=preflight)
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_one_key_past_the_limit_gets_429_and_another_key_does_not(make_client):
+    from support import add_user
+    client = make_client(auth_enabled=True)  # the default: 100 requests a minute per key
+    alice, bob = add_user(client, "alice"), add_user(client, "bob")
+    answered = 0
+    while (r := client.get("/api/memories", headers=alice)).status_code == 200:
+        answered += 1
+        assert answered < 150, "never limited"
+    assert 100 <= answered < 110  # 100, plus what refilled meanwhile (100 a minute)
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    assert 1 <= int(r.headers["retry-after"]) <= 60 and r.headers["x-request-id"]
+    assert client.get("/api/memories", headers=bob).status_code == 200
+    assert client.get("/api/health/ready").status_code == 200  # health is never limited
+
+
+def test_rate_limits_on_v1_are_openai_shaped_and_sockets_close_1013(make_client):
+    from starlette.websockets import WebSocketDisconnect
+
+    from support import add_user
+    client = make_client(auth_enabled=True, rate_limit_per_minute=2)
+    alice = add_user(client, "alice")
+    assert client.get("/v1/models", headers=alice).status_code == 200
+    assert client.get("/v1/models", headers=alice).status_code == 200
+    r = client.get("/v1/models", headers=alice)
+    assert r.status_code == 429 and 28 <= int(r.headers["retry-after"]) <= 30
+    assert r.json()["error"]["type"] == "rate_limit_error"
+    assert r.json()["error"]["code"] == "rate_limit_exceeded"
+    try:
+        with client.websocket_connect("/ws/ask", headers=alice) as ws:
+            ws.receive_bytes()
+        raise AssertionError("the socket was accepted")
+    except WebSocketDisconnect as closed:
+        assert closed.code == 1013

@@ -10,7 +10,7 @@ from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
 from . import errors, openai, ws
-from .limits import BodyLimit
+from .limits import BodyLimit, RateLimit
 from .requests import RequestId
 from .routes import ask, conversations, emotions, entities, health, memories, search
 
@@ -40,5 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["X-Request-ID", "Retry-After"])
+    if settings.auth_enabled:  # per key; single-user mode has none
+        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestId)
     return app

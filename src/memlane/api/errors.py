@@ -32,6 +32,8 @@ def openai_body(status: int, message: str, code: str | None = None,
     kind = "server_error" if status >= 500 else "invalid_request_error"
     if status == 401:
         code = "invalid_api_key"
+    if status == 429:
+        kind, code = "rate_limit_error", "rate_limit_exceeded"
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 

@@ -1,4 +1,5 @@
-"""Refuse oversized request bodies (413) before they are read into memory."""
+"""Refuse oversized request bodies (413) before they are read into memory, and more than
+so many requests a minute per API key (429)."""
 from __future__ import annotations
 
 import json
@@ -45,3 +46,64 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class RateLimit:
+    """At most ``per_minute`` requests per API key (a token bucket that refills evenly),
+    in multi-user mode; over it, 429 with `Retry-After` (OpenAI-shaped on /v1), and a
+    WebSocket handshake is closed with 1013 ("try again later"). Health checks are free.
+    Keys are told apart by a hash of the bearer value; requests without one share the
+    client address's bucket."""
+
+    def __init__(self, app, per_minute: int, clock=None):
+        import time
+        self.app, self.per_minute = app, per_minute
+        self.clock = clock or time.monotonic
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] not in ("http", "websocket") or self.per_minute <= 0
+                or scope.get("path", "").startswith("/api/health")):
+            return await self.app(scope, receive, send)
+        wait = self._take(_bucket_key(scope))
+        if wait <= 0:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1013,
+                               "reason": "rate limited"})
+        await _too_many(scope, send, wait, self.per_minute)
+
+    def _take(self, key: str) -> float:
+        """Seconds to wait for a token (0: one was taken)."""
+        now, rate = self.clock(), self.per_minute / 60
+        tokens, at = self._buckets.get(key, (float(self.per_minute), now))
+        tokens = min(float(self.per_minute), tokens + (now - at) * rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) / rate
+
+
+def _bucket_key(scope) -> str:
+    import hashlib
+    auth = dict(scope.get("headers") or []).get(b"authorization", b"")
+    if auth:
+        return "key:" + hashlib.sha256(auth).hexdigest()
+    return "addr:" + str((scope.get("client") or ("?",))[0])
+
+
+async def _too_many(scope, send, wait: float, per_minute: int) -> None:
+    import math
+
+    from .errors import OPENAI_PREFIX, error_body, openai_body
+    message = f"rate limit of {per_minute} requests per minute reached; retry later"
+    path = scope.get("path", "")
+    shaped = (openai_body(429, message) if path == OPENAI_PREFIX
+              or path.startswith(OPENAI_PREFIX + "/") else error_body(message, "rate_limited"))
+    body = json.dumps(shaped).encode()
+    await send({"type": "http.response.start", "status": 429,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"retry-after", str(max(1, math.ceil(wait))).encode()),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
