@@ -22,3 +22,20 @@ class Phases:
 
     def total(self) -> dict[str, float]:
         return {**self.ms, "total": round((time.perf_counter() - self.start) * 1000, 2)}
+
+
+class Tally:
+    """Calls and seconds per name (model inference times for /metrics)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+
+    async def timed(self, name: str, work):
+        """Await ``work`` (a coroutine), counting the call and its time under ``name``."""
+        start = time.perf_counter()
+        try:
+            return await work
+        finally:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start

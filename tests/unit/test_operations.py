@@ -93,3 +93,32 @@ def test_rate_limits_on_v1_are_openai_shaped_and_sockets_close_1013(make_client)
         raise AssertionError("the socket was accepted")
     except WebSocketDisconnect as closed:
         assert closed.code == 1013
+
+
+def _scrape(client) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+    r = client.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(r.text) for s in family.samples}
+
+
+def test_metrics_parse_and_move_with_requests(client):
+    before = _scrape(client)
+    for text in ("Tea at five.", "Coffee at nine."):
+        assert client.post("/api/memories", json={"text": text}).status_code == 201
+    client.get("/api/memories/nope")
+    after = _scrape(client)
+    created = ("memlane_requests_total",
+               (("method", "POST"), ("route", "/api/memories"), ("status", "201")))
+    missing = ("memlane_requests_total",
+               (("method", "GET"), ("route", "/api/memories/{memory_id}"), ("status", "404")))
+    assert after[created] - before.get(created, 0) == 2
+    assert after[missing] - before.get(missing, 0) == 1
+    assert after[("memlane_memories", ())] == before[("memlane_memories", ())] + 2
+    embed = ("memlane_model_calls_total", (("model", "embedder"),))
+    assert after[embed] > before.get(embed, 0)
+    assert after[("memlane_model_seconds_total", (("model", "embedder"),))] > 0
+    assert ("memlane_jobs", (("status", "queued"),)) in after
+    count = ("memlane_request_seconds_count", (("method", "POST"), ("route", "/api/memories")))
+    assert after[count] - before.get(count, 0) == 2

@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
-from . import errors, openai, ws
+from . import errors, metrics, openai, ws
 from .limits import BodyLimit, RateLimit
 from .requests import RequestId
 from .routes import ask, conversations, emotions, entities, health, memories, search
@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
     app.include_router(ws.router)
+    app.include_router(metrics.router)
+    app.state.metrics = metrics.Metrics()
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
@@ -42,5 +44,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                            expose_headers=["X-Request-ID", "Retry-After"])
     if settings.auth_enabled:  # per key; single-user mode has none
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(metrics.Instrument, metrics=app.state.metrics)
     app.add_middleware(RequestId)
     return app

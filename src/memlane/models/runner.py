@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from ..timing import Tally
 from .embedder import Embedder
 from .nlp import NLP, Parsed
 
@@ -16,18 +17,21 @@ class ModelRunner:
         self._embed_lock = asyncio.Semaphore(1)
         self._nlp_lock = asyncio.Semaphore(1)
         self.warm: dict[str, float] = {}
+        self.tally = Tally()
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         async with self._embed_lock:
-            return await asyncio.to_thread(self.embedder.embed, texts)
+            return await self.tally.timed("embedder", asyncio.to_thread(self.embedder.embed,
+                                                                        texts))
 
     async def embed_query(self, text: str) -> np.ndarray:
         async with self._embed_lock:
-            return await asyncio.to_thread(self.embedder.embed_query, text)
+            return await self.tally.timed("embedder", asyncio.to_thread(
+                self.embedder.embed_query, text))
 
     async def parse(self, texts: list[str]) -> list[Parsed]:
         async with self._nlp_lock:
-            return await asyncio.to_thread(self.nlp.parse, texts)
+            return await self.tally.timed("nlp", asyncio.to_thread(self.nlp.parse, texts))
 
     async def warm_up(self) -> None:
         for name, model in (("embedder", self.embedder), ("nlp", self.nlp)):

@@ -262,5 +262,9 @@ class Store(ABC):
         """Newest first."""
 
     @abstractmethod
+    async def memory_count(self) -> int:
+        """Memories stored, of every user (superseded ones included)."""
+
+    @abstractmethod
     async def job_counts(self) -> dict[str, int]:
         """How many jobs in each status (every JobStatus key present)."""

@@ -432,6 +432,10 @@ class SQLiteStore(Store):
     async def job_counts(self) -> dict[str, int]:
         return await self._read(jobs.job_counts)
 
+    async def memory_count(self) -> int:
+        return await self._read(
+            lambda conn: conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+
 
 def _delete_user(conn: sqlite3.Connection, user_id: str) -> bool:
     chat.delete_user_rows(conn, user_id)

@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import Unavailable
 from ..models.speech import SpeechToText, Transcript, VoiceActivity
 from ..models.tts import TextToSpeech
+from ..timing import Tally
 
 
 class VoiceModels:
@@ -18,6 +19,7 @@ class VoiceModels:
         self._locks = {name: asyncio.Semaphore(1) for name in ("stt", "vad", "tts")}
         self.warm: dict[str, float] = {}
         self.unavailable: dict[str, str] = {}  # model -> why (only the TTS may be)
+        self.tally = Tally()
 
     @property
     def has_tts(self) -> bool:
@@ -62,4 +64,4 @@ class VoiceModels:
 
     async def _call(self, name: str, function, argument):
         async with self._locks[name]:
-            return await asyncio.to_thread(function, argument)
+            return await self.tally.timed(name, asyncio.to_thread(function, argument))
