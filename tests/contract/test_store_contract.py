@@ -108,6 +108,15 @@ async def test_entities_deduplicated_by_name_case_insensitively(store):
     assert later.entities == ["Ana"]  # the first-seen display name is kept
 
 
+async def test_memory_count_is_every_users_memories(store):
+    assert await store.memory_count() == 0
+    first = await add(store, "u1", "one")
+    await add(store, "u2", "two")
+    assert await store.memory_count() == 2
+    await store.delete_memory("u1", first.id, actor="test")
+    assert await store.memory_count() == 1
+
+
 async def test_get_memories_returns_only_found(store):
     a = await add(store, "u1", "a", entities=["Ana"])
     b = await add(store, "u1", "b")
