@@ -122,3 +122,34 @@ def test_metrics_parse_and_move_with_requests(client):
     assert ("memlane_jobs", (("status", "queued"),)) in after
     count = ("memlane_request_seconds_count", (("method", "POST"), ("route", "/api/memories")))
     assert after[count] - before.get(count, 0) == 2
+
+
+def test_logs_are_json_lines_on_stderr_and_in_a_rotating_file(tmp_path, capsys):
+    import json
+    import logging
+    import logging.handlers
+
+    from memlane.api.requests import current
+    from memlane.logs import configure_logging
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("info", tmp_path / "logs")
+        token = current.set("rid-9")
+        logging.getLogger("memlane.test").info("stored %d memories", 3)
+        current.reset(token)
+        logging.getLogger("memlane.test").debug("not at info")
+        for handler in root.handlers:
+            handler.flush()
+        written = (tmp_path / "logs" / "memlane.log").read_text().splitlines()
+        line = json.loads(written[-1])
+        assert line["message"] == "stored 3 memories" and line["request_id"] == "rid-9"
+        assert line["level"] == "info" and line["logger"] == "memlane.test"
+        assert line["time"].endswith("Z") and len(written) == 1
+        assert json.loads(capsys.readouterr().err.splitlines()[-1]) == line
+        assert isinstance(root.handlers[1], logging.handlers.RotatingFileHandler)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

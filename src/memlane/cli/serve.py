@@ -22,7 +22,7 @@ def serve(host: str | None, port: int | None, data_dir: str | None) -> None:
     except ValidationError as exc:
         raise click.ClickException(
             exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.data_dir / "logs")
     click.echo(f"memlane: data in {settings.data_dir}; serving on "
                f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
