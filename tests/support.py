@@ -70,7 +70,7 @@ async def seed_people(settings, people: dict[str, bool]) -> dict[str, str]:
     store = create("store", settings.store, settings)
     await store.open()
     try:
-        accounts, keys = Accounts(store), {}
+        accounts, keys = Accounts(store, settings), {}
         for name, is_admin in people.items():
             user = await accounts.create_user(name, is_admin=is_admin)
             keys[name] = (await accounts.create_key(user.id))[1]

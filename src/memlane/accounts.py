@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
-from .config import LOCAL_USER
+from . import tokens
+from .config import LOCAL_USER, Settings
 from .domain import ApiKey, User
 from .errors import NotFound, Unauthorized
 from .store.base import Store
@@ -17,8 +19,8 @@ def hash_key(key: str) -> str:
 
 
 class Accounts:
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, settings: Settings):
+        self.store, self.settings = store, settings
 
     async def ensure_local_user(self) -> User:
         user = await self.store.get_user(LOCAL_USER)
@@ -67,7 +69,37 @@ class Accounts:
         return record, secret
 
     async def authenticate(self, secret: str) -> User:
+        """The user of an API key or of an access token."""
+        if tokens.looks_like_token(secret):
+            claims = tokens.verify(self.settings.jwt_secret, secret, "access")
+            user = await self.store.get_user(claims["sub"])
+            if user is None:
+                raise Unauthorized("the token's user no longer exists")
+            return user
         found = await self.store.user_for_key_hash(hash_key(secret))
         if found is None:
             raise Unauthorized("invalid or revoked API key")
         return found[0]
+
+    async def issue_tokens(self, user: User) -> dict:
+        """A short-lived access token and a single-use refresh token."""
+        s = self.settings
+        access, _ = tokens.sign(s.jwt_secret, user.id, "access", s.access_token_ttl_s)
+        refresh, claims = tokens.sign(s.jwt_secret, user.id, "refresh", s.refresh_token_ttl_s)
+        await self.store.add_refresh_token(claims["jti"], user.id, claims["exp"])
+        return {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
+                "expires_in": s.access_token_ttl_s}
+
+    async def tokens_for_key(self, key: str) -> dict:
+        if tokens.looks_like_token(key):  # a token does not buy more tokens
+            raise Unauthorized("send an API key or a refresh token")
+        return await self.issue_tokens(await self.authenticate(key))
+
+    async def refresh(self, token: str) -> dict:
+        """New tokens for a refresh token, which is spent by this (it works once)."""
+        claims = tokens.verify(self.settings.jwt_secret, token, "refresh")
+        user_id = await self.store.use_refresh_token(claims["jti"], time.time())
+        user = await self.store.get_user(user_id) if user_id else None
+        if user is None:
+            raise Unauthorized("this refresh token was already used or revoked")
+        return await self.issue_tokens(user)

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_USER = "local"
+DEV_JWT_SECRET = "memlane-development-secret"  # refused outside development
 
 
 def default_data_dir() -> Path:
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     cors_origins: list[str] = []  # browser origins allowed to call the API, e.g. ["*"]
     rate_limit_per_minute: int = 100  # requests per API key (multi-user mode); 0 = off
+    environment: Literal["development", "production"] = "development"
+    jwt_secret: str = DEV_JWT_SECRET  # signs access and refresh tokens
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 7 * 24 * 3600
 
     # seams, chosen by registry name
     store: str = "sqlite"
@@ -125,6 +130,13 @@ class Settings(BaseSettings):
     emotion: str = "embedding"  # text emotion from the embedder (labelled prototypes)
     emotion_prompt_confidence: float = 0.55  # above this, the chat prompt gets a section
     emotion_boost: float = 0.3  # matching emotion: relevance x (1 + importance x this)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment != "development" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("set MEMLANE_JWT_SECRET to a long random value: the default "
+                             "token secret is for development only")
+        return self
 
     @model_validator(mode="after")
     def _refuse_open_bind_without_auth(self) -> Settings:

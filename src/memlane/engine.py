@@ -45,7 +45,7 @@ class Engine:
         self.settings, self.store, self.models, self.llm = settings, store, models, llm
         emotions = emotions or Emotions(models, create("emotion", settings.emotion, settings))
         self.emotions, self.voice, self.owns_llm = emotions, voice, owns_llm
-        self.accounts = Accounts(store)
+        self.accounts = Accounts(store, settings)
         self.memories = MemoryService(settings, store, models, emotions)
         self.retriever = Retriever(settings, store, models)
         self.asker = Asker(settings, self.retriever, llm)

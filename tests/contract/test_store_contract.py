@@ -567,3 +567,13 @@ async def test_concurrent_inserts_all_persist(store):
     assert total == 200 and len(page) == 200
     assert sum(e.memory_count for e in await store.list_entities("u1")) == 200
     assert len(await store.keyword_search("u1", ["memory"], ALL, 500)) == 200
+
+
+async def test_refresh_tokens_work_once_and_not_after_expiry(store):
+    user = await store.create_user("tok")
+    await store.add_refresh_token("j1", user.id, expires_at=2000.0)
+    await store.add_refresh_token("j2", user.id, expires_at=1000.0)
+    assert await store.use_refresh_token("j1", now=1500.0) == user.id
+    assert await store.use_refresh_token("j1", now=1500.0) is None  # spent
+    assert await store.use_refresh_token("j2", now=1500.0) is None  # expired
+    assert await store.use_refresh_token("nope", now=1500.0) is None

@@ -12,7 +12,16 @@ from ..engine import Engine
 from . import errors, metrics, openai, ws
 from .limits import BodyLimit, RateLimit
 from .requests import RequestId
-from .routes import ask, conversations, emotions, entities, health, memories, search
+from .routes import (
+    ask,
+    auth,
+    conversations,
+    emotions,
+    entities,
+    health,
+    memories,
+    search,
+)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -31,7 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   description="A local-first memory server: remember, search, answer.")
     app.state.engine = engine
     errors.install(app)
-    for module in (health, memories, search, entities, ask, conversations, emotions):
+    for module in (health, auth, memories, search, entities, ask, conversations, emotions):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
     app.include_router(ws.router)

@@ -20,7 +20,7 @@ def _run(data_dir, work):
         store = create("store", (s := load_settings(data_dir=data_dir)).store, s)
         await store.open()
         try:
-            return await work(Accounts(store))
+            return await work(Accounts(store, s))
         finally:
             await store.close()
     try:

@@ -262,6 +262,15 @@ class Store(ABC):
         """Newest first."""
 
     @abstractmethod
+    async def add_refresh_token(self, jti: str, user_id: str, expires_at: float) -> None:
+        """Record an issued refresh token (by its id) until it expires."""
+
+    @abstractmethod
+    async def use_refresh_token(self, jti: str, now: float) -> str | None:
+        """The user id of an unused, unexpired refresh token, marking it used in the same
+        step (so it works once, even when two requests race); None otherwise."""
+
+    @abstractmethod
     async def memory_count(self) -> int:
         """Memories stored, of every user (superseded ones included)."""
 

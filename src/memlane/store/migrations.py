@@ -199,10 +199,20 @@ CREATE INDEX jobs_status ON jobs(status, created_at);
 CREATE INDEX jobs_user ON jobs(user_id, created_at);
 """
 
+M004_REFRESH_TOKENS = """
+CREATE TABLE refresh_tokens (
+    jti TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at REAL NOT NULL,
+    used_at REAL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_user_order", M002_USER_ORDER),
     ("m003_chat_and_jobs", M003_CHAT_AND_JOBS),
+    ("m004_refresh_tokens", M004_REFRESH_TOKENS),
 ]
 
 

@@ -432,6 +432,19 @@ class SQLiteStore(Store):
     async def job_counts(self) -> dict[str, int]:
         return await self._read(jobs.job_counts)
 
+    async def add_refresh_token(self, jti: str, user_id: str, expires_at: float) -> None:
+        await self._write(lambda conn: conn.execute(
+            "INSERT INTO refresh_tokens (jti, user_id, expires_at) VALUES (?, ?, ?)",
+            (jti, user_id, expires_at)))
+
+    async def use_refresh_token(self, jti: str, now: float) -> str | None:
+        def use(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE jti = ? AND "
+                               "used_at IS NULL AND expires_at > ? RETURNING user_id",
+                               (now, jti, now)).fetchone()
+            return row[0] if row else None
+        return await self._write(use)
+
     async def memory_count(self) -> int:
         return await self._read(
             lambda conn: conn.execute("SELECT count(*) FROM memories").fetchone()[0])
