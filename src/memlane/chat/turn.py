@@ -10,7 +10,13 @@ from ..domain import Conversation, Message, Role, utcnow
 from ..emotion.reading import EmotionReading
 from ..emotion.service import Emotions
 from ..jobs import Jobs
-from ..memory.context import budgets_for, entity_line, fit_history, render_memories
+from ..memory.context import (
+    Budgets,
+    budgets_for,
+    entity_line,
+    fit_history,
+    render_memories,
+)
 from ..models.llm import LLM
 from ..timing import Phases
 from . import prompts
@@ -65,46 +71,50 @@ class Turns:
                       text: str, reading: EmotionReading, max_tokens: int, phases: Phases,
                       asked_id: str) -> tuple[list[dict[str, str]], list]:
         """The messages for the LLM and the memories they hold (as context items)."""
-        mode = agent.mode or ("persona" if conversation.persona else "sections")
-        budgets = budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
+        mode, budgets = self._budgets(conversation, agent, max_tokens)
         items, memories = await self.asker.contexts(
             conversation.user_id, text, phases, mode=mode, max_tokens=max_tokens,
             limit=agent.contexts,
             emotion=reading.label if is_clear(reading, self.settings) else None)
-        kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
-        older = bool(history) and history[-1].seq > len(history)  # not all in working memory
-        frame = await self._frame(conversation, agent, text, cut or older)
+        start = await self._start(conversation, agent, history, text, budgets)
         notes = prompts.chat_notes(
             render_memories(items, memories),
             entity_line(memories, budgets.entities, self.llm.count_tokens),
             utcnow().strftime("%d %B %Y"),
             await emotional_section(self.conversations.store, self.settings,
                                     conversation.user_id, reading, asked_id))
-        said = [{"role": str(m.role), "content": m.content} for m in kept]
         if agent.memories_at == "message":  # the frame and history stay a cached prefix
-            messages = [{"role": "system", "content": frame}, *said,
-                        {"role": "system", "content": notes}]
+            messages = [*start, {"role": "system", "content": notes}]
         else:
-            messages = [{"role": "system", "content": f"{frame}\n\n{notes}"}, *said]
+            frame, *said = start
+            messages = [{"role": "system", "content": f"{frame['content']}\n\n{notes}"},
+                        *said]
         return [*messages, {"role": "user", "content": text}], items
 
-    async def prefix(self, user_id: str, conversation_id: str | None,
-                     agent: str = "default") -> list[dict[str, str]]:
-        """The messages a "message"-layout agent's next prompt starts with (its system
-        frame and the kept history), for `LLM.prefill`; empty for other agents."""
-        config = self.conversations.agents.get(agent, self.conversations.agents["default"])
-        history: list = []
-        if conversation_id:
-            conversation = await self.conversations.get(user_id, conversation_id)
-            config = self.conversations.agent(conversation)
-            history = list(await self.conversations.working(conversation))
-        if config.memories_at != "message":
+    async def prefix(self, user_id: str, conversation_id: str) -> list[dict[str, str]]:
+        """The messages the conversation's next prompt starts with (its system frame and
+        the kept history) when its agent puts memories after them, for `LLM.prefill`;
+        empty otherwise."""
+        conversation = await self.conversations.get(user_id, conversation_id)
+        agent = self.conversations.agent(conversation)
+        if agent.memories_at != "message":
             return []
-        budgets = budgets_for(self.llm.context_window, config.max_tokens or 512,
-                              config.mode or "sections", config.budgets)
+        history = list(await self.conversations.working(conversation))
+        max_tokens = agent.max_tokens or self.settings.llm_max_tokens
+        _, budgets = self._budgets(conversation, agent, max_tokens)
+        return await self._start(conversation, agent, history, "", budgets)
+
+    def _budgets(self, conversation: Conversation, agent: AgentConfig, max_tokens: int
+                 ) -> tuple[str, Budgets]:
+        mode = agent.mode or ("persona" if conversation.persona else "sections")
+        return mode, budgets_for(self.llm.context_window, max_tokens, mode, agent.budgets)
+
+    async def _start(self, conversation: Conversation, agent: AgentConfig, history: list,
+                     text: str, budgets: Budgets) -> list[dict[str, str]]:
+        """The system frame and the history that fits, as messages."""
         kept, cut = fit_history(history, budgets.history, self.llm.count_tokens)
-        frame = (await self._frame(conversation, config, "", cut) if conversation_id
-                 else prompts.chat_frame(config.system_prompt, config.persona or "", ""))
+        older = bool(history) and history[-1].seq > len(history)  # not all in working memory
+        frame = await self._frame(conversation, agent, text, cut or older)
         return [{"role": "system", "content": frame},
                 *({"role": str(m.role), "content": m.content} for m in kept)]
 

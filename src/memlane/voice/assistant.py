@@ -79,9 +79,9 @@ class VoiceAssistant:
     def __init__(self, voice: VoiceModels, emotions: Emotions, turns: Turns):
         self.voice, self.emotions, self.turns = voice, emotions, turns
 
-    async def prepare(self, user_id: str, conversation_id: str | None) -> None:
+    async def prepare(self, user_id: str, conversation_id: str) -> None:
         """Evaluate the next prompt's fixed start now (while the user is still talking)."""
-        if messages := await self.turns.prefix(user_id, conversation_id, self.agent):
+        if messages := await self.turns.prefix(user_id, conversation_id):
             await self.turns.llm.prefill(messages)
 
     async def start(self, user_id: str, conversation_id: str | None) -> str:
