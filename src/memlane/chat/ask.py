@@ -9,6 +9,7 @@ from datetime import datetime
 
 from ..config import Settings
 from ..domain import Memory, utcnow
+from ..errors import Invalid
 from ..memory.context import budgets_for, context_items, render_memories, select_memories
 from ..memory.ranking import Ranked
 from ..memory.retrieval import Retriever
@@ -19,6 +20,8 @@ from . import prompts
 from .answering import stream_reply
 from .events import ContextItem, Contexts, Done, Event, Token
 
+MAX_QUESTION_CHARS = 4000
+
 
 class Asker:
     def __init__(self, settings: Settings, retriever: Retriever, llm: LLM):
@@ -27,6 +30,10 @@ class Asker:
     async def ask(self, user_id: str, question: str, *, limit: int | None = None,
                   max_tokens: int | None = None, now: datetime | None = None
                   ) -> AsyncIterator[Event]:
+        question = question.strip()
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            raise Invalid(f"a question needs 1 to {MAX_QUESTION_CHARS} characters (for a "
+                          "spoken one: audio, then end)", param="question")
         phases = Phases()
         max_tokens = max_tokens or self.settings.llm_max_tokens
         items, memories = await self.contexts(user_id, question, phases, limit=limit,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...chat.ask import MAX_QUESTION_CHARS
 from ..deps import CurrentUser, EngineDep
 from ..sse import collect, stream
 
@@ -11,7 +12,7 @@ router = APIRouter(tags=["answers"])
 
 class AskBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     limit: int | None = Field(None, ge=1, le=50, description="At most this many memories.")
     max_tokens: int | None = Field(None, ge=1, le=4096)
     stream: bool = Field(True, description="Server-Sent Events, or one JSON object.")

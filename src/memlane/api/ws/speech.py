@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...chat.events import Contexts, Done, Token
-from ...errors import BadRequest, Invalid, MemlaneError
+from ...errors import BadRequest, MemlaneError
 from ...proto import memlane_pb2 as pb
 from ...voice.assistant import hear
 from ...voice.listening import Listener
@@ -113,12 +113,6 @@ async def _commit(sock: ProtoSocket, message: pb.ClientMessage,
 
 async def _answer(sock: ProtoSocket, message: pb.ClientMessage, question: str,
                   max_tokens: int) -> None:
-    question = question.strip()
-    if not question:
-        raise Invalid("empty question: send question text, or audio and then end",
-                      param="question")
-    if len(question) > 4000:
-        raise Invalid("the question is over 4000 characters", param="question")
     rid = message.request_id
     async for event in sock.engine.asker.ask(sock.user.id, question,
                                              max_tokens=max_tokens or None):
