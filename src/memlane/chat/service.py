@@ -68,7 +68,8 @@ class Conversations:
 
     async def save(self, conversation: Conversation, role: Role, content: str,
                    **fields: Any) -> Message:
-        vector = (await self.models.embed([content]))[0] if content else None
+        # the query cache: the turn's emotion reading and retrieval embedded it already
+        vector = await self.models.embed_query(content) if content else None
         message = await self.store.add_message(Message(
             uuid.uuid4().hex, conversation.id, conversation.user_id, role, content,
             tokens=self.llm.count_tokens(content), vector=vector, **fields))
