@@ -30,7 +30,7 @@ class Listener:
                    sample_rate: int = SAMPLE_RATE) -> list[TranscriptEvent]:
         self._require_voice()
         decoder = self._decoder_for(encoding, sample_rate or SAMPLE_RATE)
-        return await self._hear(await self._decoded(decoder.feed, data))
+        return await self._hear(await _decoded(decoder, decoder.feed, data))
 
     async def finish(self) -> list[TranscriptEvent]:
         """The end of the stream: the rest is transcribed, and a new stream may follow."""
@@ -39,7 +39,7 @@ class Listener:
         self._decoder, self._format = None, None
         try:
             if decoder is not None:
-                events = await self._hear(await self._decoded(decoder.finish))
+                events = await self._hear(await _decoded(decoder, decoder.finish))
         finally:
             self._samples = 0
         return events + await self.transcriber.finish()
@@ -51,13 +51,6 @@ class Listener:
             raise PayloadTooLarge(f"more than {self.settings.max_audio_s:g} s of audio in "
                                   "one stream; end it and start another")
         return await self.transcriber.feed(samples) if len(samples) else []
-
-    @staticmethod
-    async def _decoded(step, *args):
-        """Containers decode in a thread (FFmpeg); raw PCM converts in place."""
-        if step.__self__.kind == "pcm_s16le":
-            return step(*args)
-        return await asyncio.to_thread(step, *args)
 
     def _require_voice(self) -> None:
         if self.voice is None:
@@ -72,3 +65,10 @@ class Listener:
             raise Invalid(f"this stream is {self._format[0]} at {self._format[1]} Hz; end it "
                           "before sending another format", param="audio.encoding")
         return self._decoder
+
+
+async def _decoded(decoder: Decoder, step, *args):
+    """Containers decode in a thread (FFmpeg); raw PCM converts in place."""
+    if decoder.kind == "pcm_s16le":
+        return step(*args)
+    return await asyncio.to_thread(step, *args)
