@@ -208,11 +208,39 @@ CREATE TABLE refresh_tokens (
 );
 """
 
+# disabled users fail authentication; access tokens issued before tokens_after are revoked;
+# password_hash is "scrypt$n$r$p$salt$hash" (hex) or NULL for key-only users.
+M005_USER_STATE = """
+ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN tokens_after REAL NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+"""
+
+# One row per timed pipeline run (chat turn, ask, search): phases and strategy hits as JSON.
+M006_ANALYTICS = """
+CREATE TABLE analytics (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    conversation_id TEXT,
+    at REAL NOT NULL,
+    phases TEXT NOT NULL,
+    strategies TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cost REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX analytics_at ON analytics(at);
+CREATE INDEX analytics_user ON analytics(user_id, at);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_user_order", M002_USER_ORDER),
     ("m003_chat_and_jobs", M003_CHAT_AND_JOBS),
     ("m004_refresh_tokens", M004_REFRESH_TOKENS),
+    ("m005_user_state", M005_USER_STATE),
+    ("m006_analytics", M006_ANALYTICS),
 ]
 
 
