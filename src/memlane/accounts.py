@@ -1,6 +1,8 @@
-"""Users and API keys. Keys are shown once; only their SHA-256 hash is stored."""
+"""Users, API keys, passwords and tokens. Keys are shown once; only their SHA-256 hash is
+stored. Every door asks `Accounts.caller` who is calling."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -8,10 +10,12 @@ import time
 from . import tokens
 from .config import LOCAL_USER, Settings
 from .domain import ApiKey, User
-from .errors import NotFound, Unauthorized
+from .errors import BadRequest, NotFound, Unauthorized
+from .passwords import check_password, hash_password
 from .store.base import Store
 
 KEY_PREFIX = "ml_"
+LOCAL_ADMIN = User(id=LOCAL_USER, name=LOCAL_USER, is_admin=True)
 
 
 def hash_key(key: str) -> str:
@@ -27,15 +31,24 @@ class Accounts:
         return user or await self.store.create_user(LOCAL_USER, is_admin=True,
                                                     user_id=LOCAL_USER)
 
-    async def create_user(self, name: str, *, is_admin: bool = False) -> User:
-        return await self.store.create_user(name, is_admin=is_admin)
+    # who is calling ------------------------------------------------------------------------
+    async def caller(self, secret: str | None) -> User:
+        """The local admin when auth is off; otherwise the owner of the key or token."""
+        if not self.settings.auth_enabled:
+            return LOCAL_ADMIN
+        if not secret:
+            raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
+        return await self.authenticate(secret)
 
-    async def user(self, name_or_id: str) -> User:
-        user = (await self.store.get_user_by_name(name_or_id)
-                or await self.store.get_user(name_or_id))
-        if user is None:
-            raise NotFound(f"user {name_or_id} not found")
-        return user
+    async def authenticate(self, secret: str) -> User:
+        """The user of an API key or of an access token; 401 if disabled or revoked."""
+        if tokens.looks_like_token(secret):
+            claims = tokens.verify(self.settings.jwt_secret, secret, "access")
+            return _usable(await self.store.get_user(claims["sub"]), claims)
+        found = await self.store.user_for_key_hash(hash_key(secret))
+        if found is None:
+            raise Unauthorized("invalid or revoked API key")
+        return _usable(found[0])
 
     async def acting_for(self, user: User, requested: str | None) -> str:
         """Whose memory a request may use: another user's (named by id or name) only for an
@@ -48,8 +61,72 @@ class Accounts:
         except NotFound:
             return user.id
 
+    # tokens --------------------------------------------------------------------------------
+    async def issue_tokens(self, user: User) -> dict:
+        """A short-lived access token and a single-use refresh token."""
+        s = self.settings
+        access, _ = tokens.sign(s.jwt_secret, user.id, "access", s.access_token_ttl_s)
+        refresh, claims = tokens.sign(s.jwt_secret, user.id, "refresh", s.refresh_token_ttl_s)
+        await self.store.add_refresh_token(claims["jti"], user.id, claims["exp"])
+        return {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
+                "expires_in": s.access_token_ttl_s}
+
+    async def tokens_for_key(self, key: str) -> dict:
+        if tokens.looks_like_token(key):  # a token does not buy more tokens
+            raise Unauthorized("send an API key or a refresh token")
+        return await self.issue_tokens(await self.authenticate(key))
+
+    async def tokens_for_password(self, name: str, password: str) -> dict:
+        user = await self.store.get_user_by_name(name)
+        stored = await self.store.password_hash(user.id) if user else None
+        if not await asyncio.to_thread(check_password, password, stored):
+            raise Unauthorized("wrong user name or password")
+        return await self.issue_tokens(_usable(user))
+
+    async def refresh(self, token: str) -> dict:
+        """New tokens for a refresh token, which is spent by this (it works once)."""
+        claims = tokens.verify(self.settings.jwt_secret, token, "refresh")
+        user_id = await self.store.use_refresh_token(claims["jti"], time.time())
+        if user_id is None:
+            raise Unauthorized("this refresh token was already used or revoked")
+        return await self.issue_tokens(_usable(await self.store.get_user(user_id), claims))
+
+    async def revoke_tokens(self, user_id: str) -> None:
+        """Every access and refresh token issued to the user so far stops working."""
+        await self._update(user_id, tokens_after=time.time())
+
+    # administration ------------------------------------------------------------------------
+    async def user(self, name_or_id: str) -> User:
+        user = (await self.store.get_user_by_name(name_or_id)
+                or await self.store.get_user(name_or_id))
+        if user is None:
+            raise NotFound(f"user {name_or_id} not found")
+        return user
+
     async def list_users(self) -> list[User]:
         return await self.store.list_users()
+
+    async def create_user(self, name: str, *, is_admin: bool = False,
+                          password: str | None = None) -> User:
+        user = await self.store.create_user(name, is_admin=is_admin)
+        if password is not None:
+            await self.set_password(user.id, password)
+        return user
+
+    async def set_password(self, user_id: str, password: str) -> None:
+        if len(password) < 8:
+            raise BadRequest("a password needs at least 8 characters", param="password")
+        await self._update(user_id, password_hash=await asyncio.to_thread(hash_password,
+                                                                          password))
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> User:
+        """A disabled user's keys and tokens are refused; enabling again does not bring
+        back the tokens issued before."""
+        changes = {"disabled": disabled, **({"tokens_after": time.time()} if disabled else {})}
+        return await self._update(user_id, **changes)
+
+    async def set_admin(self, user_id: str, is_admin: bool) -> User:
+        return await self._update(user_id, is_admin=is_admin)
 
     async def delete_user(self, name_or_id: str) -> None:
         await self.store.delete_user((await self.user(name_or_id)).id)
@@ -68,38 +145,19 @@ class Accounts:
                                               key_hash=hash_key(secret))
         return record, secret
 
-    async def authenticate(self, secret: str) -> User:
-        """The user of an API key or of an access token."""
-        if tokens.looks_like_token(secret):
-            claims = tokens.verify(self.settings.jwt_secret, secret, "access")
-            user = await self.store.get_user(claims["sub"])
-            if user is None:
-                raise Unauthorized("the token's user no longer exists")
-            return user
-        found = await self.store.user_for_key_hash(hash_key(secret))
-        if found is None:
-            raise Unauthorized("invalid or revoked API key")
-        return found[0]
-
-    async def issue_tokens(self, user: User) -> dict:
-        """A short-lived access token and a single-use refresh token."""
-        s = self.settings
-        access, _ = tokens.sign(s.jwt_secret, user.id, "access", s.access_token_ttl_s)
-        refresh, claims = tokens.sign(s.jwt_secret, user.id, "refresh", s.refresh_token_ttl_s)
-        await self.store.add_refresh_token(claims["jti"], user.id, claims["exp"])
-        return {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
-                "expires_in": s.access_token_ttl_s}
-
-    async def tokens_for_key(self, key: str) -> dict:
-        if tokens.looks_like_token(key):  # a token does not buy more tokens
-            raise Unauthorized("send an API key or a refresh token")
-        return await self.issue_tokens(await self.authenticate(key))
-
-    async def refresh(self, token: str) -> dict:
-        """New tokens for a refresh token, which is spent by this (it works once)."""
-        claims = tokens.verify(self.settings.jwt_secret, token, "refresh")
-        user_id = await self.store.use_refresh_token(claims["jti"], time.time())
-        user = await self.store.get_user(user_id) if user_id else None
+    async def _update(self, user_id: str, **changes) -> User:
+        user = await self.store.update_user(user_id, **changes)
         if user is None:
-            raise Unauthorized("this refresh token was already used or revoked")
-        return await self.issue_tokens(user)
+            raise NotFound(f"user {user_id} not found")
+        return user
+
+
+def _usable(user: User | None, claims: dict | None = None) -> User:
+    """The user, unless gone, disabled, or (for a token) revoked since it was issued."""
+    if user is None:
+        raise Unauthorized("this user no longer exists")
+    if user.disabled:
+        raise Unauthorized("this user is disabled")
+    if claims is not None and claims.get("iat", 0) < user.tokens_after:
+        raise Unauthorized("this token was revoked; get a new one from /api/auth/token")
+    return user

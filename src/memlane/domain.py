@@ -32,6 +32,8 @@ class User:
     name: str
     is_admin: bool = False
     created_at: datetime = field(default_factory=utcnow)
+    disabled: bool = False
+    tokens_after: float = 0.0  # epoch seconds: access and refresh tokens issued before fail
 
 
 @dataclass

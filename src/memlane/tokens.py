@@ -17,8 +17,8 @@ HEADER = {"alg": "HS256", "typ": "JWT"}
 def sign(secret: str, subject: str, kind: str, ttl_s: int, now: float | None = None) -> tuple[
         str, dict]:
     """A token for ``subject`` of ``kind`` ("access" or "refresh"), and its claims."""
-    issued = int(now if now is not None else time.time())
-    claims = {"sub": subject, "typ": kind, "iat": issued, "exp": issued + ttl_s,
+    issued = round(now if now is not None else time.time(), 3)  # ms: revocation compares it
+    claims = {"sub": subject, "typ": kind, "iat": issued, "exp": int(issued) + ttl_s,
               "jti": uuid.uuid4().hex}
     body = f"{_encode(HEADER)}.{_encode(claims)}"
     return f"{body}.{_b64(_mac(secret, body))}", claims

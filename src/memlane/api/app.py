@@ -13,6 +13,7 @@ from . import errors, metrics, openai, ws
 from .limits import BodyLimit, RateLimit
 from .requests import RequestId
 from .routes import (
+    admin,
     ask,
     auth,
     conversations,
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   description="A local-first memory server: remember, search, answer.")
     app.state.engine = engine
     errors.install(app)
-    for module in (health, auth, memories, search, entities, ask, conversations, emotions):
+    for module in (health, auth, admin, memories, search, entities, ask, conversations, emotions):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
     app.include_router(ws.router)

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..config import LOCAL_USER, Settings
+from ..config import Settings
 from ..domain import User
 from ..engine import Engine
-from ..errors import Unauthorized
+from ..errors import Forbidden
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `memlane keys create`.")
 
@@ -29,11 +29,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 async def current_user(engine: EngineDep,
                        credentials: Annotated[HTTPAuthorizationCredentials | None,
                                               Depends(_bearer)]) -> User:
-    if not engine.settings.auth_enabled:
-        return User(id=LOCAL_USER, name=LOCAL_USER, is_admin=True)
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
-    return await engine.accounts.authenticate(credentials.credentials)
+    secret = credentials.credentials if credentials else None
+    return await engine.accounts.caller(secret)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("this needs an admin's key")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]

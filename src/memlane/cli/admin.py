@@ -38,18 +38,22 @@ def users():
 @data_dir_option
 def users_list(data_dir):
     for u in _run(data_dir, lambda a: a.list_users()):
-        click.echo(f"{u.id}  {u.name}{'  (admin)' if u.is_admin else ''}")
+        flags = ("  (admin)" if u.is_admin else "") + ("  (disabled)" if u.disabled else "")
+        click.echo(f"{u.id}  {u.name}{flags}")
 
 
 @users.command("add")
 @click.argument("name")
 @click.option("--admin", is_flag=True)
 @click.option("--key/--no-key", default=True, show_default=True, help="Also create a key.")
+@click.option("--password", is_flag=True, help="Prompt for a password (for /api/auth/token).")
 @data_dir_option
-def users_add(name, admin, key, data_dir):
+def users_add(name, admin, key, password, data_dir):
     """Create user NAME and (by default) an API key, shown once."""
+    secret_word = _ask_password() if password else None
+
     async def work(accounts: Accounts):
-        user = await accounts.create_user(name, is_admin=admin)
+        user = await accounts.create_user(name, is_admin=admin, password=secret_word)
         secret = (await accounts.create_key(user.id))[1] if key else None
         return user, secret
     user, secret = _run(data_dir, work)
@@ -68,6 +72,57 @@ def users_delete(name, yes, data_dir):
         click.confirm(f"Delete user {name} and all their memories?", abort=True)
     _run(data_dir, lambda a: a.delete_user(name))
     click.echo(f"deleted {name}")
+
+
+@users.command("disable")
+@click.argument("name")
+@data_dir_option
+def users_disable(name, data_dir):
+    """Refuse NAME's keys and tokens (401) until enabled again; their memories stay."""
+    _set_disabled(data_dir, name, True)
+
+
+@users.command("enable")
+@click.argument("name")
+@data_dir_option
+def users_enable(name, data_dir):
+    """Accept NAME's keys again (tokens issued before disabling stay revoked)."""
+    _set_disabled(data_dir, name, False)
+
+
+@users.command("password")
+@click.argument("name")
+@data_dir_option
+def users_password(name, data_dir):
+    """Set NAME's password (prompted)."""
+    secret_word = _ask_password()
+
+    async def work(accounts: Accounts):
+        await accounts.set_password((await accounts.user(name)).id, secret_word)
+    _run(data_dir, work)
+    click.echo(f"password set for {name}")
+
+
+@users.command("revoke-tokens")
+@click.argument("name")
+@data_dir_option
+def users_revoke_tokens(name, data_dir):
+    """Revoke every access and refresh token issued to NAME so far."""
+    async def work(accounts: Accounts):
+        await accounts.revoke_tokens((await accounts.user(name)).id)
+    _run(data_dir, work)
+    click.echo(f"revoked the tokens of {name}")
+
+
+def _set_disabled(data_dir, name: str, disabled: bool) -> None:
+    async def work(accounts: Accounts):
+        await accounts.set_disabled((await accounts.user(name)).id, disabled)
+    _run(data_dir, work)
+    click.echo(f"{'disabled' if disabled else 'enabled'} {name}")
+
+
+def _ask_password() -> str:
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @click.group()

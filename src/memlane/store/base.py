@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -60,6 +60,14 @@ class Store(ABC):
 
     @abstractmethod
     async def list_users(self) -> list[User]: ...
+
+    @abstractmethod
+    async def update_user(self, user_id: str, **changes: Any) -> User | None:
+        """Set any of is_admin, disabled, tokens_after, password_hash; the updated user, or
+        None when there is no such user."""
+
+    @abstractmethod
+    async def password_hash(self, user_id: str) -> str | None: ...
 
     @abstractmethod
     async def delete_user(self, user_id: str) -> bool:

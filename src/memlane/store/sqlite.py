@@ -42,9 +42,10 @@ from . import sqlite_chat as chat
 from . import sqlite_jobs as jobs
 from . import sqlite_memories as mem
 from . import sqlite_search as search
+from . import sqlite_users as users
 from .base import Store
 from .migrations import apply_migrations
-from .sqlite_rows import from_ts, now_ts, row_to_key, row_to_user, to_ts
+from .sqlite_rows import from_ts, now_ts, row_to_user, to_ts
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
@@ -217,67 +218,47 @@ class SQLiteStore(Store):
     async def create_user(self, name: str, *, is_admin: bool = False,
                           user_id: str | None = None) -> User:
         user = User(id=user_id or uuid.uuid4().hex, name=name, is_admin=is_admin)
-
-        def write(conn: sqlite3.Connection) -> User:
-            try:
-                conn.execute("INSERT INTO users (id, name, is_admin, created_at) "
-                             "VALUES (?, ?, ?, ?)",
-                             (user.id, user.name, int(is_admin), to_ts(user.created_at)))
-            except sqlite3.IntegrityError as exc:
-                raise errors.Conflict(f"user {name!r} already exists", param="name") from exc
-            return user
-        return await self._write(write)
+        return await self._write(users.insert_user, user)
 
     async def get_user(self, user_id: str) -> User | None:
-        return await self._read(_one_user, "id", user_id)
+        return await self._read(users.one_user, "id", user_id)
 
     async def get_user_by_name(self, name: str) -> User | None:
-        return await self._read(_one_user, "name", name)
+        return await self._read(users.one_user, "name", name)
 
     async def list_users(self) -> list[User]:
         return await self._read(lambda c: [row_to_user(r) for r in c.execute(
             "SELECT * FROM users ORDER BY created_at, name")])
 
+    async def update_user(self, user_id: str, **changes: Any) -> User | None:
+        return await self._write(users.update_user, user_id, changes)
+
+    async def password_hash(self, user_id: str) -> str | None:
+        return await self._read(users.password_hash, user_id)
+
     async def delete_user(self, user_id: str) -> bool:
-        return await self._write(_delete_user, user_id)
+        return await self._write(users.delete_user, user_id)
 
     async def add_api_key(self, user_id: str, *, name: str, prefix: str,
                           key_hash: str) -> ApiKey:
         key = ApiKey(id=uuid.uuid4().hex, user_id=user_id, name=name, prefix=prefix)
-
-        def write(conn: sqlite3.Connection) -> ApiKey:
-            if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
-                raise errors.NotFound(f"user {user_id} not found")
-            try:
-                conn.execute("INSERT INTO api_keys (id, user_id, name, prefix, key_hash, "
-                             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                             (key.id, user_id, name, prefix, key_hash, to_ts(key.created_at)))
-            except sqlite3.IntegrityError as exc:
-                raise errors.Conflict("an identical key already exists") from exc
-            return key
-        return await self._write(write)
+        return await self._write(users.insert_key, key, key_hash)
 
     async def user_for_key_hash(self, key_hash: str) -> tuple[User, ApiKey] | None:
         """last_used_at is refreshed when older than KEY_USE_RESOLUTION, so most
         authentications are a read only."""
-        found = await self._read(_key_owner, key_hash)
+        found = await self._read(users.key_owner, key_hash)
         if found is None:
             return None
         user, key = found
         now = now_ts()
         if key.last_used_at is None or now - to_ts(key.last_used_at) >= KEY_USE_RESOLUTION:
-            await self._write(_touch_key, key.id, now)
+            await self._write(users.touch_key, key.id, now)
             key.last_used_at = from_ts(now)
         return user, key
 
     async def list_api_keys(self, user_id: str | None = None) -> list[ApiKey]:
-        def read(conn: sqlite3.Connection) -> list[ApiKey]:
-            where, params = (("WHERE user_id = ?", (user_id,)) if user_id is not None
-                             else ("", ()))
-            rows = conn.execute(f"SELECT * FROM api_keys {where} ORDER BY created_at, id",
-                                params)
-            return [row_to_key(r) for r in rows]
-        return await self._read(read)
+        return await self._read(users.list_keys, user_id)
 
     async def revoke_api_key(self, key_id: str) -> bool:
         return await self._write(lambda c: c.execute(
@@ -438,37 +419,9 @@ class SQLiteStore(Store):
             (jti, user_id, expires_at)))
 
     async def use_refresh_token(self, jti: str, now: float) -> str | None:
-        def use(conn: sqlite3.Connection) -> str | None:
-            row = conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE jti = ? AND "
-                               "used_at IS NULL AND expires_at > ? RETURNING user_id",
-                               (now, jti, now)).fetchone()
-            return row[0] if row else None
-        return await self._write(use)
+        return await self._write(users.use_refresh_token, jti, now)
 
     async def memory_count(self) -> int:
         return await self._read(
             lambda conn: conn.execute("SELECT count(*) FROM memories").fetchone()[0])
 
-
-def _delete_user(conn: sqlite3.Connection, user_id: str) -> bool:
-    chat.delete_user_rows(conn, user_id)
-    jobs.delete_user_jobs(conn, user_id)
-    return mem.delete_user_rows(conn, user_id)
-
-
-def _one_user(conn: sqlite3.Connection, column: str, value: str) -> User | None:
-    row = conn.execute(f"SELECT * FROM users WHERE {column} = ?", (value,)).fetchone()
-    return row_to_user(row) if row else None
-
-
-def _key_owner(conn: sqlite3.Connection, key_hash: str) -> tuple[User, ApiKey] | None:
-    key = conn.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked = 0",
-                       (key_hash,)).fetchone()
-    if key is None:
-        return None
-    user = _one_user(conn, "id", key["user_id"])
-    return (user, row_to_key(key)) if user else None
-
-
-def _touch_key(conn: sqlite3.Connection, key_id: str, at: float) -> None:
-    conn.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (at, key_id))

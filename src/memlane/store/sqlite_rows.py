@@ -82,7 +82,8 @@ def row_to_memory(row: sqlite3.Row) -> Memory:
 
 def row_to_user(row: sqlite3.Row) -> User:
     return User(id=row["id"], name=row["name"], is_admin=bool(row["is_admin"]),
-                created_at=from_ts(row["created_at"]))
+                created_at=from_ts(row["created_at"]), disabled=bool(row["disabled"]),
+                tokens_after=row["tokens_after"])
 
 
 def row_to_key(row: sqlite3.Row) -> ApiKey:

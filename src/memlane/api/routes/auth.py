@@ -1,22 +1,32 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..deps import EngineDep
+from ...domain import User
+from ..deps import CurrentUser, EngineDep
 
 router = APIRouter(tags=["auth"])
 
 
 class TokenRequest(BaseModel):
+    """Exactly one credential: an API key, a refresh token, or a user name and password."""
     model_config = ConfigDict(extra="forbid")
     api_key: str | None = Field(None, max_length=2000)
     refresh_token: str | None = Field(None, max_length=2000)
+    username: str | None = Field(None, max_length=100)
+    password: str | None = Field(None, max_length=200)
 
     @model_validator(mode="after")
     def _one_credential(self) -> TokenRequest:
-        if (self.api_key is None) == (self.refresh_token is None):
-            raise ValueError("send exactly one of api_key or refresh_token")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("send username and password together")
+        given = [self.api_key, self.refresh_token, self.username]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("send exactly one of api_key, refresh_token, or "
+                             "username and password")
         return self
 
 
@@ -27,11 +37,42 @@ class Tokens(BaseModel):
     expires_in: int
 
 
-@router.post("/auth/token", summary="Exchange an API key or a refresh token for tokens",
+class UserOut(BaseModel):
+    id: str
+    name: str
+    is_admin: bool
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, name=user.name, is_admin=user.is_admin,
+                   disabled=user.disabled, created_at=user.created_at)
+
+
+@router.post("/auth/token", summary="Exchange an API key, a password or a refresh token for "
+                                    "tokens",
              description="A short-lived access token (send it as `Authorization: Bearer`) "
-                         "and a single-use refresh token. 401 for a bad key or a refresh "
-                         "token that is expired, tampered with or already used.")
+                         "and a single-use refresh token. 401 for a bad key or password, a "
+                         "disabled user, or a refresh token that is expired, tampered with, "
+                         "revoked or already used.")
 async def token(body: TokenRequest, engine: EngineDep) -> Tokens:
+    accounts = engine.accounts
     if body.refresh_token is not None:
-        return Tokens(**await engine.accounts.refresh(body.refresh_token))
-    return Tokens(**await engine.accounts.tokens_for_key(body.api_key))
+        return Tokens(**await accounts.refresh(body.refresh_token))
+    if body.username is not None:
+        return Tokens(**await accounts.tokens_for_password(body.username, body.password))
+    return Tokens(**await accounts.tokens_for_key(body.api_key))
+
+
+@router.post("/auth/revoke", status_code=204, summary="Revoke all of your tokens",
+             description="Every access and refresh token issued to you so far stops working "
+                         "(API keys are not affected; an admin revokes those).")
+async def revoke(user: CurrentUser, engine: EngineDep) -> Response:
+    await engine.accounts.revoke_tokens(user.id)
+    return Response(status_code=204)
+
+
+@router.get("/auth/me", summary="Who the credentials belong to")
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.of(user)

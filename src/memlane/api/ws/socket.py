@@ -12,7 +12,6 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from ...config import LOCAL_USER
 from ...domain import User
 from ...engine import Engine
 from ...errors import MemlaneError, Unauthorized
@@ -43,20 +42,15 @@ class Socket:
     async def open(self) -> User:
         """Accept, then authenticate: by header, else by the first message."""
         await self.ws.accept()
-        if not self.engine.settings.auth_enabled:
-            self.user = User(id=LOCAL_USER, name=LOCAL_USER, is_admin=True)
-        elif key := _bearer(self.ws.headers.get("authorization")):
-            self.user = await self._authenticate(key)
-        else:
-            self.user = await self._authenticate(self.auth_key(await self.receive()))
+        key = _bearer(self.ws.headers.get("authorization"))
+        if self.engine.settings.auth_enabled and not key:
+            key = self.auth_key(await self.receive())
+        self.user = await self._authenticate(key)
         return self.user
 
     async def _authenticate(self, key: str | None) -> User:
         try:
-            if not key:
-                raise Unauthorized("an API key is required: send 'Authorization: Bearer "
-                                   "<key>' or an auth message first")
-            return await self.engine.accounts.authenticate(key)
+            return await self.engine.accounts.caller(key)
         except Unauthorized as exc:
             await self.fail(exc)
             await self.close(POLICY, exc.message)
