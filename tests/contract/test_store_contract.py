@@ -577,3 +577,18 @@ async def test_refresh_tokens_work_once_and_not_after_expiry(store):
     assert await store.use_refresh_token("j1", now=1500.0) is None  # spent
     assert await store.use_refresh_token("j2", now=1500.0) is None  # expired
     assert await store.use_refresh_token("nope", now=1500.0) is None
+
+
+async def test_user_state_updates(store):
+    user = await store.create_user("state")
+    assert (user.disabled, user.tokens_after) == (False, 0.0)
+    assert await store.password_hash(user.id) is None
+    changed = await store.update_user(user.id, disabled=True, tokens_after=1234.5,
+                                      password_hash="scrypt$x", is_admin=True)
+    assert (changed.disabled, changed.tokens_after, changed.is_admin) == (True, 1234.5, True)
+    assert await store.get_user(user.id) == changed
+    assert await store.password_hash(user.id) == "scrypt$x"
+    assert (await store.update_user(user.id, disabled=False)).disabled is False
+    assert await store.update_user("nobody", disabled=True) is None
+    with pytest.raises(ValueError):
+        await store.update_user(user.id, name="renamed")

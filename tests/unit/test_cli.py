@@ -66,6 +66,39 @@ def test_admin_users_and_keys(tmp_path):
     assert run("users", "add", "alice").exit_code == 1  # name taken
 
 
+def test_admin_disables_enables_and_sets_passwords(tmp_path):
+    import asyncio
+
+    from memlane.accounts import Accounts
+    from memlane.config import load_settings
+    from memlane.errors import Unauthorized
+    from memlane.models import create
+    key = json.loads(run("users", "add", "bob").stdout)["api_key"]
+    entered = "correct horse\ncorrect horse\n"
+    result = CliRunner().invoke(cli, ["users", "password", "bob"], input=entered)
+    assert result.exit_code == 0 and "password set" in result.output
+    assert run("users", "disable", "bob").exit_code == 0
+    assert "(disabled)" in run("users", "list").output
+
+    async def attempts() -> list[str]:
+        store = create("store", (s := load_settings(auth_enabled=True)).store, s)
+        await store.open()
+        outcomes = []
+        for attempt in (lambda a: a.authenticate(key),
+                        lambda a: a.tokens_for_password("bob", "correct horse")):
+            try:
+                await attempt(Accounts(store, s))
+                outcomes.append("ok")
+            except Unauthorized as exc:
+                outcomes.append(exc.message)
+        await store.close()
+        return outcomes
+    assert asyncio.run(attempts()) == ["this user is disabled"] * 2
+    assert run("users", "enable", "bob").exit_code == 0
+    assert asyncio.run(attempts()) == ["ok", "ok"]
+    assert run("users", "disable", "nobody").exit_code == 1
+
+
 def test_serve_refuses_open_bind_without_auth():
     result = run("serve", "--host", "0.0.0.0")
     assert result.exit_code == 1 and "without auth" in result.output
