@@ -153,3 +153,26 @@ def test_logs_are_json_lines_on_stderr_and_in_a_rotating_file(tmp_path, capsys):
             handler.close()
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_info_logs_carry_no_secrets_and_no_memory_text(make_client, caplog):
+    import logging
+
+    from support import add_user, run_jobs
+    client = make_client(auth_enabled=True)
+    headers = add_user(client, "alice")
+    key = headers["Authorization"].split()[1]
+    secret = "my bank PIN is 8264"
+    with caplog.at_level(logging.INFO):
+        client.post("/api/memories", json={"text": secret}, headers=headers)
+        client.get("/api/entities", params={"query": secret}, headers=headers)
+        client.post("/api/search", json={"query": secret}, headers=headers)
+        client.post("/api/chat", json={"message": secret}, headers=headers)
+        tokens = client.post("/api/auth/token", json={"api_key": key}).json()
+        client.get("/api/memories", headers={"Authorization": "Bearer wrong-" + secret})
+        run_jobs(client)
+    logged = "\n".join(r.getMessage() + str(r.exc_text or "") for r in caplog.records
+                       if not r.name.startswith("httpx"))  # the test's own client
+    assert "POST /api/memories 201" in logged  # requests are logged, by route template
+    for leak in (secret, "8264", key, tokens["access_token"], tokens["refresh_token"]):
+        assert leak not in logged

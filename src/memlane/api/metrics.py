@@ -2,6 +2,7 @@
 inference calls and seconds, jobs by status and memories stored. One registry per app."""
 from __future__ import annotations
 
+import logging
 import time
 
 from fastapi import APIRouter, Request, Response
@@ -10,6 +11,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics import Counter, Histogram
 
 router = APIRouter(tags=["health"])
+access = logging.getLogger("memlane.access")
+QUIET = ("/api/health", "/metrics")  # polled by orchestrators: logged at DEBUG
 
 
 class Metrics:
@@ -50,7 +53,8 @@ class _Snapshot:
 
 
 class Instrument:
-    """Counts and times every request by its route template (not its raw path)."""
+    """Counts, times and logs every request by its route template: never its raw path or
+    query, which may hold ids or text the user typed."""
 
     def __init__(self, app, metrics: Metrics):
         self.app, self.metrics = app, metrics
@@ -70,8 +74,11 @@ class Instrument:
         finally:
             route = _template(scope)
             method = scope.get("method", "WS")
+            seconds = time.perf_counter() - start
             self.metrics.requests.labels(method, route, str(status[0])).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.metrics.latency.labels(method, route).observe(seconds)
+            level = logging.DEBUG if route.startswith(QUIET) else logging.INFO
+            access.log(level, "%s %s %s %.1fms", method, route, status[0], seconds * 1000)
 
 
 def _template(scope) -> str:
