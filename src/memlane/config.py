@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     jobs_enabled: bool = True  # run background jobs in this process
     job_max_attempts: int = 3
 
+    # analytics (SPEC G): one record per chat turn, answer and search, kept locally only;
+    # buffered, they are written at flush_records, every flush_s, and at shutdown
+    analytics_flush_records: int = Field(10, ge=1)
+    analytics_flush_s: float = Field(10.0, gt=0)
+    analytics_retention_days: float = 90.0  # a background job deletes older records
+    analytics_prune_every_s: float = Field(24 * 3600.0, gt=0)  # how often it is considered
+    llm_cost_per_1k_prompt: float = 0.0  # estimated cost per 1000 tokens, for a remote
+    llm_cost_per_1k_completion: float = 0.0  # provider's prices (the local model is free)
+
     # voice (SPEC E): speech-to-text, voice activity, text-to-speech, all local
     voice_enabled: bool = True  # load the speech models at start (the /ws doors need them)
     stt: str = "whisper"  # faster-whisper with the packaged Whisper base (int8)

@@ -199,3 +199,19 @@ class Job:
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     run_after: datetime | None = None  # not claimed before this time (retry backoff)
+
+
+@dataclass
+class AnalyticsRecord:
+    """One timed pipeline run (kind "chat", "ask" or "search"): phase durations in ms, hits
+    per retrieval strategy, tokens used and their estimated cost."""
+    id: str
+    user_id: str
+    kind: str
+    at: datetime = field(default_factory=utcnow)
+    conversation_id: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    strategies: dict[str, int] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0

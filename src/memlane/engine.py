@@ -9,6 +9,8 @@ import time
 import numpy as np
 
 from .accounts import Accounts
+from .analytics.recorder import Recorder
+from .analytics.retention import PRUNE_JOB, Retention
 from .chat.agents import load_agents
 from .chat.ask import Asker
 from .chat.service import Conversations
@@ -48,17 +50,21 @@ class Engine:
         self.accounts = Accounts(store, settings)
         self.memories = MemoryService(settings, store, models, emotions)
         self.retriever = Retriever(settings, store, models)
-        self.asker = Asker(settings, self.retriever, llm)
+        self.analytics = Recorder(settings, store)
+        self.asker = Asker(settings, self.retriever, llm, self.analytics)
         self.jobs = Jobs(store, enabled=settings.jobs_enabled,
                          max_attempts=settings.job_max_attempts)
+        self.retention = Retention(settings, store, self.jobs)
         self.conversations = Conversations(settings, store, models, llm,
                                            load_agents(settings.agents_file))
-        self.turns = Turns(settings, self.conversations, self.asker, llm, self.jobs, emotions)
+        self.turns = Turns(settings, self.conversations, self.asker, llm, self.jobs, emotions,
+                           self.analytics)
         self.assistant = (VoiceAssistant(voice, emotions, self.turns) if voice else None)
         self.extractor = Extractor(self.memories, store, models, llm)
         self.summariser = Summariser(store, llm, keep_recent=settings.working_memory)
         self.jobs.register("extract", self._extract_job)
         self.jobs.register("summarise", self._summarise_job)
+        self.jobs.register(PRUNE_JOB, self.retention.prune)
         self.memories.after_add.append(self._extract_long_text)
         self.started_at: float | None = None
         self.llm_warm: float | None = None
@@ -87,18 +93,24 @@ class Engine:
         await asyncio.to_thread(self.llm.warm_up)
         self.llm_warm = round(time.perf_counter() - start, 3)
         await self.jobs.start()
+        await self.analytics.start()
+        await self.retention.start()
         self.started_at = time.time()
         log.info("engine started: store=%s models=%s llm=%.1fs", self.store.name,
                  self.models.warm, self.llm_warm)
 
     async def stop(self) -> None:
+        await self.retention.stop()
         await self.jobs.stop()
+        await self.analytics.stop()  # writes the buffered records while the store is open
         if self.owns_llm:
             self.llm.close()
         await self.store.close()
 
     async def search(self, user_id: str, query: SearchQuery) -> SearchOutcome:
-        return await self.retriever.search(user_id, query)
+        outcome = await self.retriever.search(user_id, query)
+        self.analytics.record("search", user_id, outcome.timings_ms, outcome.phases.hits)
+        return outcome
 
     async def entities(self, user_id: str, query: str | None = None, limit: int = 100,
                        offset: int = 0):

@@ -1,20 +1,30 @@
-"""Phase timing for pipelines: `phases.mark("retrieval")` records the time since the last
-mark; `phases.ms` is what Done events and analytics report."""
+"""Phase timing for pipelines: `with phases.span("context"):` adds the block's duration to
+that phase; `phases.total()` is what Done events and analytics report."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class Phases:
-    def __init__(self) -> None:
-        self.start = self._last = time.perf_counter()
-        self.ms: dict[str, float] = {}
+    """The timings of one run (chat turn, ask, search), in ms. Spans may nest ("retrieval"
+    holds "query_analysis", one "retrieval_<strategy>" per strategy, which run at once, and
+    "ranking"); a span entered twice adds up. ``hits``: what each strategy found."""
 
-    def mark(self, name: str) -> float:
-        now = time.perf_counter()
-        self.ms[name] = round(self.ms.get(name, 0.0) + (now - self._last) * 1000, 2)
-        self._last = now
-        return self.ms[name]
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.ms: dict[str, float] = {}
+        self.hits: dict[str, int] = {}
+
+    @contextmanager
+    def span(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = (time.perf_counter() - start) * 1000
+            self.ms[name] = round(self.ms.get(name, 0.0) + elapsed, 2)
 
     def since_start(self, name: str) -> None:
         """Record a point in time measured from the start (time to first token)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+from ..analytics.recorder import Recorder
 from ..config import Settings
 from ..domain import Memory, utcnow
 from ..errors import Invalid
@@ -24,8 +25,10 @@ MAX_QUESTION_CHARS = 4000
 
 
 class Asker:
-    def __init__(self, settings: Settings, retriever: Retriever, llm: LLM):
+    def __init__(self, settings: Settings, retriever: Retriever, llm: LLM,
+                 recorder: Recorder):
         self.settings, self.retriever, self.llm = settings, retriever, llm
+        self.recorder = recorder
 
     async def ask(self, user_id: str, question: str, *, limit: int | None = None,
                   max_tokens: int | None = None, now: datetime | None = None
@@ -41,18 +44,23 @@ class Asker:
         yield Contexts(items)
         if not items:
             yield Token(prompts.DONT_KNOW)
-            yield Done(prompts.DONT_KNOW, [], Usage(), phases.total(), known=False)
+            yield self._recorded(user_id, phases, Done(prompts.DONT_KNOW, [], Usage(),
+                                                       phases.total(), known=False))
             return
-        today = (now or utcnow()).strftime("%d %B %Y")
-        system = prompts.ASK_SYSTEM + "\n\n" + prompts.memory_section(
-            render_memories(items, memories), today)
-        messages = [{"role": "system", "content": system},
-                    {"role": "user", "content": prompts.ask_user(question)}]
-        phases.mark("context")
+        with phases.span("context"):
+            today = (now or utcnow()).strftime("%d %B %Y")
+            system = prompts.ASK_SYSTEM + "\n\n" + prompts.memory_section(
+                render_memories(items, memories), today)
+            messages = [{"role": "system", "content": system},
+                        {"role": "user", "content": prompts.ask_user(question)}]
         async for event in stream_reply(self.llm, messages, items, phases,
                                         max_tokens=max_tokens,
                                         temperature=self.settings.llm_temperature):
-            yield event
+            yield self._recorded(user_id, phases, event) if isinstance(event, Done) else event
+
+    def _recorded(self, user_id: str, phases: Phases, done: Done) -> Done:
+        self.recorder.record("ask", user_id, done.timings_ms, phases.hits, usage=done.usage)
+        return done
 
     async def contexts(self, user_id: str, query: str, phases: Phases, *,
                        limit: int | None = None, max_tokens: int, mode: str = "sections",
@@ -61,16 +69,15 @@ class Asker:
         """The memories to ground on (above the threshold, within budget), as numbered
         context items and as memories by id."""
         s = self.settings
-        outcome = await self.retriever.search(
-            user_id, SearchQuery(query=query[:2000], limit=s.answer_candidates, emotion=emotion),
-            now=now)
-        phases.ms.update({f"retrieval_{k}": v for k, v in outcome.timings_ms.items()})
-        phases.mark("retrieval")
-        relevant = [r for r in outcome.results if grounds(r, s.answer_min_cosine)]
+        with phases.span("retrieval"):
+            outcome = await self.retriever.search(
+                user_id, SearchQuery(query=query[:2000], limit=s.answer_candidates,
+                                     emotion=emotion), now=now, phases=phases)
         budgets = budgets_for(self.llm.context_window, max_tokens, mode)  # type: ignore[arg-type]
-        chosen = select_memories(relevant, budgets, self.llm.count_tokens)
-        chosen = chosen[:limit or s.answer_contexts]
-        phases.mark("context")
+        with phases.span("context"):
+            relevant = [r for r in outcome.results if grounds(r, s.answer_min_cosine)]
+            chosen = select_memories(relevant, budgets, self.llm.count_tokens)
+            chosen = chosen[:limit or s.answer_contexts]
         return context_items(chosen), {r.memory.id: r.memory for r in chosen}
 
     async def augment(self, user_id: str, messages: list[dict[str, str]], *,

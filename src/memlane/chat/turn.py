@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from ..analytics.recorder import Recorder
 from ..config import Settings
 from ..domain import Conversation, Message, Role, utcnow
 from ..emotion.reading import EmotionReading
@@ -31,9 +32,9 @@ from .service import Conversations
 
 class Turns:
     def __init__(self, settings: Settings, conversations: Conversations, asker: Asker,
-                 llm: LLM, jobs: Jobs, emotions: Emotions):
+                 llm: LLM, jobs: Jobs, emotions: Emotions, recorder: Recorder):
         self.settings, self.conversations, self.asker = settings, conversations, asker
-        self.llm, self.jobs, self.emotions = llm, jobs, emotions
+        self.llm, self.jobs, self.emotions, self.recorder = llm, jobs, emotions, recorder
 
     async def run(self, user_id: str, conversation_id: str | None, text: str, *,
                   max_tokens: int | None = None, emotion: EmotionReading | None = None,
@@ -42,20 +43,20 @@ class Turns:
         text); otherwise it is read from the text."""
         phases = Phases()
         chats = self.conversations
-        conversation = (await chats.get(user_id, conversation_id) if conversation_id
-                        else await chats.create(user_id))
-        agent = chats.agent(conversation)
-        history = list(await chats.working(conversation))
-        phases.mark("setup")
-        reading = emotion or await self.emotions.detect(text)
-        asked = await chats.save(conversation, Role.user, text, emotion=reading.label,
-                                 importance=self.emotions.importance(text, reading),
-                                 metadata={**(metadata or {}), "emotion": reading.as_dict()})
-        phases.mark("save_user")
+        with phases.span("setup"):
+            conversation = (await chats.get(user_id, conversation_id) if conversation_id
+                            else await chats.create(user_id))
+            agent = chats.agent(conversation)
+            history = list(await chats.working(conversation))
+        with phases.span("save_user"):
+            reading = emotion or await self.emotions.detect(text)
+            asked = await chats.save(conversation, Role.user, text, emotion=reading.label,
+                                     importance=self.emotions.importance(text, reading),
+                                     metadata={**(metadata or {}),
+                                               "emotion": reading.as_dict()})
         max_tokens = max_tokens or agent.max_tokens or self.settings.llm_max_tokens
         messages, items = await self._prompt(conversation, agent, history, text, reading,
                                              max_tokens, phases, asked.id)
-        phases.mark("context")
         ids = {"conversation_id": conversation.id, "user_message_id": asked.id,
                "emotion": reading.as_dict()}
         yield Contexts(items, dict(ids))
@@ -76,13 +77,14 @@ class Turns:
             conversation.user_id, text, phases, mode=mode, max_tokens=max_tokens,
             limit=agent.contexts,
             emotion=reading.label if is_clear(reading, self.settings) else None)
-        start = await self._start(conversation, agent, history, text, budgets)
-        notes = prompts.chat_notes(
-            render_memories(items, memories),
-            entity_line(memories, budgets.entities, self.llm.count_tokens),
-            utcnow().strftime("%d %B %Y"),
-            await emotional_section(self.conversations.store, self.settings,
-                                    conversation.user_id, reading, asked_id))
+        with phases.span("context"):
+            start = await self._start(conversation, agent, history, text, budgets)
+            notes = prompts.chat_notes(
+                render_memories(items, memories),
+                entity_line(memories, budgets.entities, self.llm.count_tokens),
+                utcnow().strftime("%d %B %Y"),
+                await emotional_section(self.conversations.store, self.settings,
+                                        conversation.user_id, reading, asked_id))
         if agent.memories_at == "message":  # the frame and history stay a cached prefix
             messages = [*start, {"role": "system", "content": notes}]
         else:
@@ -136,15 +138,17 @@ class Turns:
 
     async def _finish(self, conversation: Conversation, asked: Message, done: Done,
                       phases: Phases, ids: dict) -> None:
-        reply = await self.conversations.save(
-            conversation, Role.assistant, done.answer,
-            metadata={"citations": done.citations,
-                      "first_token_ms": phases.ms.get("first_token")})
-        phases.mark("save")
-        await self._enqueue(conversation, asked, reply)
-        phases.mark("enqueue")
+        with phases.span("save"):
+            reply = await self.conversations.save(
+                conversation, Role.assistant, done.answer,
+                metadata={"citations": done.citations,
+                          "first_token_ms": phases.ms.get("first_token")})
+        with phases.span("enqueue"):
+            await self._enqueue(conversation, asked, reply)
         done.timings_ms = phases.total()
         done.extra = {**ids, "message_id": reply.id}
+        self.recorder.record("chat", conversation.user_id, done.timings_ms, phases.hits,
+                             usage=done.usage, conversation_id=conversation.id)
 
     async def _enqueue(self, conversation: Conversation, asked: Message,
                        reply: Message) -> None:

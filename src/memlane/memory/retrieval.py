@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from ..domain import Hit, MemoryFilter, MemoryType, utcnow
 from ..models.runner import ModelRunner
 from ..schemas import SearchQuery
 from ..store.base import Store
+from ..timing import Phases
 from .query import QueryAnalysis, analyse
 from .ranking import Ranked, RankParams, rank
 
@@ -24,8 +24,12 @@ STRATEGIES = ("vector", "keyword", "graph", "profile", "recent")
 class SearchOutcome:
     results: list[Ranked]
     analysis: QueryAnalysis
-    strategies: dict[str, dict] = field(default_factory=dict)  # status and ms per strategy
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    strategies: dict[str, dict] = field(default_factory=dict)  # status, ms, hits per strategy
+    phases: Phases = field(default_factory=Phases)
+
+    @property
+    def timings_ms(self) -> dict[str, float]:
+        return self.phases.total()
 
 
 class Retriever:
@@ -36,16 +40,21 @@ class Retriever:
         parsed = (await self.models.parse([query]))[0]
         return analyse(query, parsed, now or utcnow())
 
-    async def search(self, user_id: str, q: SearchQuery,
-                     now: datetime | None = None) -> SearchOutcome:
-        now = now or utcnow()
-        t0 = time.perf_counter()
-        analysis, vector = await asyncio.gather(self.analyse(q.query, now),
-                                                self.models.embed_query(q.query))
-        t1 = time.perf_counter()
+    async def search(self, user_id: str, q: SearchQuery, now: datetime | None = None,
+                     phases: Phases | None = None) -> SearchOutcome:
+        """``phases``: the caller's run to time the search's phases in (else its own)."""
+        now, phases = now or utcnow(), phases or Phases()
+        with phases.span("query_analysis"):
+            analysis, vector = await asyncio.gather(self.analyse(q.query, now),
+                                                    self.models.embed_query(q.query))
         flt = self._filter(q, analysis)
-        hits, status = await self._run_strategies(user_id, analysis, vector, flt)
-        t2 = time.perf_counter()
+        hits, status = await self._run_strategies(user_id, analysis, vector, flt, phases)
+        with phases.span("ranking"):
+            results = await self._ranked(user_id, q, hits, vector, analysis, now)
+        return SearchOutcome(results, analysis, status, phases)
+
+    async def _ranked(self, user_id: str, q: SearchQuery, hits: dict[str, list[Hit]],
+                      vector, analysis: QueryAnalysis, now: datetime) -> list[Ranked]:
         memories: dict = {}
         cosines = {h.memory_id: h.score for h in hits.get("vector", [])}
         ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now,
@@ -57,10 +66,7 @@ class Retriever:
         results = ranked[:min(q.limit, self.settings.max_search_limit)]
         if results and self.settings.record_access:
             await self.store.record_access(user_id, [r.memory.id for r in results], now)
-        t3 = time.perf_counter()
-        timings = {"analysis": t1 - t0, "strategies": t2 - t1, "ranking": t3 - t2}
-        return SearchOutcome(results, analysis, status,
-                             {k: round(v * 1000, 2) for k, v in timings.items()})
+        return results
 
     async def _rank(self, user_id, hits, memories, cosines, vector, analysis, now,
                     emotion: str | None) -> list[Ranked]:
@@ -101,7 +107,7 @@ class Retriever:
         return MemoryFilter(types=q.types, since=since, until=until,
                             metadata=f.metadata if f else None, entity=f.entity if f else None)
 
-    async def _run_strategies(self, user_id, analysis, vector, flt):
+    async def _run_strategies(self, user_id, analysis, vector, flt, phases: Phases):
         limit = self.settings.strategy_limit
         jobs = {
             "vector": self.store.vector_search(user_id, vector, flt, limit),
@@ -110,20 +116,21 @@ class Retriever:
             "profile": self._typed(user_id, flt, MemoryType.profile, self.settings.profile_limit),
             "recent": self._typed(user_id, flt, MemoryType.episodic, self.settings.recent_limit),
         }
-        outcomes = await asyncio.gather(*(self._timed(n, c) for n, c in jobs.items()))
+        outcomes = await asyncio.gather(*(self._timed(phases, n, c) for n, c in jobs.items()))
         hits = {name: h for name, h, _ in outcomes if h is not None}
         return hits, {name: info for name, _, info in outcomes}
 
-    async def _timed(self, name: str, coro):
-        start = time.perf_counter()
-        try:
-            hits = await asyncio.wait_for(coro, self.settings.strategy_timeout_s)
-            status = "ok"
-        except Exception as exc:  # a failed strategy is logged and skipped
-            log.warning("retrieval strategy %s failed: %r", name, exc)
-            hits, status = None, "failed"
-        ms = round((time.perf_counter() - start) * 1000, 2)
-        return name, hits, {"status": status, "ms": ms, "hits": len(hits or [])}
+    async def _timed(self, phases: Phases, name: str, coro):
+        with phases.span(f"retrieval_{name}"):
+            try:
+                hits = await asyncio.wait_for(coro, self.settings.strategy_timeout_s)
+                status = "ok"
+            except Exception as exc:  # a failed strategy is logged and skipped
+                log.warning("retrieval strategy %s failed: %r", name, exc)
+                hits, status = None, "failed"
+        phases.hits[name] = len(hits or [])
+        return name, hits, {"status": status, "ms": phases.ms[f"retrieval_{name}"],
+                            "hits": phases.hits[name]}
 
     async def _typed(self, user_id: str, flt: MemoryFilter, kind: MemoryType,
                      limit: int) -> list[Hit]:

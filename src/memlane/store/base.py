@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..domain import (
+    AnalyticsRecord,
     ApiKey,
     Chunk,
     Conversation,
@@ -285,3 +286,21 @@ class Store(ABC):
     @abstractmethod
     async def job_counts(self) -> dict[str, int]:
         """How many jobs in each status (every JobStatus key present)."""
+
+    # analytics -----------------------------------------------------------------------
+    @abstractmethod
+    async def add_analytics(self, records: list[AnalyticsRecord]) -> int:
+        """Stores the records in one step; one whose id is stored already, or whose user
+        no longer exists, is skipped. How many were stored."""
+
+    @abstractmethod
+    async def analytics_records(self, user_id: str | None, *, since: datetime | None = None,
+                                until: datetime | None = None,
+                                conversation_id: str | None = None,
+                                limit: int | None = None) -> list[AnalyticsRecord]:
+        """The user's records (every user's when None) with since <= at < until, oldest
+        first: the first ``limit`` of them."""
+
+    @abstractmethod
+    async def prune_analytics(self, before: datetime) -> int:
+        """Deletes every user's records older than ``before``; how many."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import errors
 from ..domain import (
+    AnalyticsRecord,
     ApiKey,
     Chunk,
     Conversation,
@@ -38,6 +39,7 @@ from ..domain import (
     Summary,
     User,
 )
+from . import sqlite_analytics as analytics
 from . import sqlite_chat as chat
 from . import sqlite_jobs as jobs
 from . import sqlite_memories as mem
@@ -425,3 +427,16 @@ class SQLiteStore(Store):
         return await self._read(
             lambda conn: conn.execute("SELECT count(*) FROM memories").fetchone()[0])
 
+    # analytics -----------------------------------------------------------------------------
+    async def add_analytics(self, records: list[AnalyticsRecord]) -> int:
+        return await self._write(analytics.add_records, list(records)) if records else 0
+
+    async def analytics_records(self, user_id: str | None, *, since: datetime | None = None,
+                                until: datetime | None = None,
+                                conversation_id: str | None = None,
+                                limit: int | None = None) -> list[AnalyticsRecord]:
+        return await self._read(analytics.records, user_id, to_ts(since), to_ts(until),
+                                conversation_id, limit)
+
+    async def prune_analytics(self, before: datetime) -> int:
+        return await self._write(analytics.prune, to_ts(before))
