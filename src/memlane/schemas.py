@@ -9,11 +9,25 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .domain import HistoryEntry, Memory, MemoryType, Source
 
 Emotion = Literal["joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral"]
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a larger offset cannot be bound
+MAX_RESULTS = 500  # at most this many memories in one search or page
 
 
 def aware_utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
+    return value
+
+
+def storable(value: datetime | None) -> datetime | None:
+    """Aware (naive means UTC) and still a datetime in UTC, as the store keeps it: an offset
+    can push 0001-01-01 or 9999-12-31 out of range."""
+    value = aware_utc(value)
+    if value is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("date out of range once converted to UTC") from None
     return value
 
 
@@ -38,7 +52,7 @@ class MemoryCreate(BaseModel):
             raise ValueError("text must not be blank")
         return v
 
-    _aware_occurred = field_validator("occurred_at")(lambda cls, v: aware_utc(v))
+    _aware_occurred = field_validator("occurred_at")(lambda cls, v: storable(v))
 
 
 class MemoryPatch(BaseModel):
@@ -51,7 +65,7 @@ class MemoryPatch(BaseModel):
     confidence: float | None = Field(None, ge=0, le=1)
     emotion: str | None = Field(None, max_length=32)
 
-    _aware_occurred = field_validator("occurred_at")(lambda cls, v: aware_utc(v))
+    _aware_occurred = field_validator("occurred_at")(lambda cls, v: storable(v))
 
 
 class SearchFilters(BaseModel):
@@ -67,7 +81,7 @@ class SearchFilters(BaseModel):
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=2000)
-    limit: int = Field(10, ge=1)
+    limit: int = Field(10, ge=1, le=MAX_RESULTS)
     types: list[MemoryType] | None = None
     filters: SearchFilters | None = None
     emotion: Emotion | None = Field(None, description=(

@@ -2,7 +2,9 @@
 for a body that is not JSON), anything else as a 500 that leaks nothing.
 
 Under `/v1` (the OpenAI-compatible door) the same errors, with the same statuses, take
-OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`."""
+OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`. `Problem`,
+`ValidationProblem` and `OpenAIError` describe these bodies for the OpenAPI document
+(`openapi.py`)."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from ..errors import MemlaneError
@@ -17,6 +20,37 @@ from ..errors import MemlaneError
 log = logging.getLogger(__name__)
 
 OPENAI_PREFIX = "/v1"
+
+
+class Problem(BaseModel):
+    """An error outside `/v1` (`error_body`)."""
+    detail: str
+    code: str
+    param: str | None = None
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """A request that failed validation, field by field (422 outside `/v1`)."""
+    detail: list[FieldProblem]
+    code: str
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIError(BaseModel):
+    """An error under `/v1` (`openai_body`)."""
+    error: OpenAIErrorDetail
 
 
 def error_body(message: str, code: str, param: str | None = None) -> dict:

@@ -5,14 +5,76 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from fastapi.sse import EventSourceResponse
+from pydantic import BaseModel, Field
 
 from ..chat.events import Contexts, Done, Event, Token
 from ..errors import MemlaneError
+from .openapi import inline
 
 log = logging.getLogger(__name__)
+
+
+class ContextOut(BaseModel):
+    ref: int = Field(description="[n] in the prompt and the answer")
+    memory_id: str
+    text: str
+    score: float
+    type: str
+    when: datetime | None
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ContextsEvent(BaseModel):
+    contexts: list[ContextOut]
+
+
+class TokenEvent(BaseModel):
+    text: str
+
+
+class DoneEvent(BaseModel):
+    answer: str
+    citations: list[str] = Field(description="Ids of the memories the answer cites")
+    known: bool = Field(description="False: nothing relevant was found, and the answer "
+                                    "says so")
+    finish_reason: str
+    usage: UsageOut
+    timings_ms: dict[str, float]
+
+
+class ErrorEvent(BaseModel):
+    detail: str
+    code: str
+    status: int
+
+
+class AnswerOut(DoneEvent):
+    """A whole answer as one object (`stream: false`)."""
+    contexts: list[ContextOut]
+
+
+EVENTS = {"contexts": ContextsEvent, "token": TokenEvent, "done": DoneEvent,
+          "error": ErrorEvent}
+
+
+def responses(answer: type[AnswerOut]) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a streamed route, for its OpenAPI document: the events (`stream: true`),
+    each with its JSON data, or ``answer`` as one object."""
+    item = {"oneOf": [{"type": "object", "required": ["event", "data"], "properties": {
+        "event": {"const": name},
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "contentSchema": inline(model)}}} for name, model in EVENTS.items()]}
+    return {200: {"model": answer, "description": "Server-Sent Events, or one JSON object",
+                  "content": {"text/event-stream": {"itemSchema": item}}}}
 
 
 def sse(name: str, data: dict[str, Any]) -> str:

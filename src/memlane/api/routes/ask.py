@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...chat.ask import MAX_QUESTION_CHARS
 from ..deps import CurrentUser, EngineDep
-from ..sse import collect, stream
+from ..sse import AnswerOut, collect, responses, stream
 
 router = APIRouter(tags=["answers"])
 
@@ -21,7 +21,8 @@ class AskBody(BaseModel):
 @router.post("/ask", summary="Answer from the caller's memories, with citations",
              description="Streams `contexts`, then `token` events, then `done` (answer, "
                          "citations, token counts, phase timings). `stream: false` returns "
-                         "the same as one JSON object.")
+                         "the same as one JSON object.",
+             responses=responses(AnswerOut))
 async def ask(body: AskBody, user: CurrentUser, engine: EngineDep):
     events = engine.asker.ask(user.id, body.question.strip(), limit=body.limit,
                               max_tokens=body.max_tokens)

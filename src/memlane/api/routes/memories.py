@@ -10,7 +10,15 @@ from pydantic import BaseModel, Field
 
 from ...domain import MemoryFilter, MemoryType
 from ...errors import BadRequest
-from ...schemas import HistoryOut, MemoryCreate, MemoryOut, MemoryPatch, aware_utc
+from ...schemas import (
+    MAX_OFFSET,
+    MAX_RESULTS,
+    HistoryOut,
+    MemoryCreate,
+    MemoryOut,
+    MemoryPatch,
+    aware_utc,
+)
 from ..deps import CurrentUser, EngineDep
 
 router = APIRouter(prefix="/memories", tags=["memories"])
@@ -42,7 +50,9 @@ class ImportOut(BaseModel):
     errors: list[dict[str, Any]]
 
 
-@router.post("", status_code=201, summary="Remember something")
+@router.post("", status_code=201, summary="Remember something",
+             responses={200: {"model": MemoryOut, "description": "Already remembered (the "
+                              "same `client_id`, or the same text): the existing memory"}})
 async def add_memory(body: MemoryCreate, user: CurrentUser, engine: EngineDep,
                      response: Response) -> MemoryOut:
     memory, created = await engine.memories.add(user.id, body)
@@ -65,8 +75,8 @@ async def list_memories(
         since: datetime | None = None, until: datetime | None = None,
         entity: Annotated[str | None, Query(max_length=200)] = None,
         metadata: Annotated[str | None, Query(description="JSON object, exact match")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0) -> MemoryPage:
+        limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> MemoryPage:
     flt = MemoryFilter(types=type, since=aware_utc(since), until=aware_utc(until), entity=entity,
                        metadata=_metadata(metadata))
     memories, total = await engine.memories.list(user.id, flt, limit, offset)
@@ -83,7 +93,10 @@ async def delete_all(user: CurrentUser, engine: EngineDep,
 
 
 @router.get("/export", summary="Every memory as JSON lines",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse,
+            responses={200: {"description": "One memory (a MemoryOut) per line", "content": {
+                "application/x-ndjson": {"schema": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/MemoryOut"}}}}}})
 async def export(user: CurrentUser, engine: EngineDep) -> StreamingResponse:
     async def lines():
         async for record in engine.memories.export(user.id):
@@ -94,8 +107,13 @@ async def export(user: CurrentUser, engine: EngineDep) -> StreamingResponse:
 
 
 @router.post("/import", summary="Import JSON lines (the export format)",
-             openapi_extra={"requestBody": {"content": {"application/x-ndjson": {
-                 "schema": {"type": "string"}}}, "required": True}})
+             description="One record per line: a line of the export, or at least "
+                         "`{\"text\": ...}`. A record that cannot be imported is reported "
+                         "in `errors`; the others are imported.",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/x-ndjson": {"schema": {"type": "array", "items": {"anyOf": [
+                     {"$ref": "#/components/schemas/MemoryOut"},
+                     {"$ref": "#/components/schemas/MemoryCreate"}]}}}}}})
 async def import_jsonl(request: Request, user: CurrentUser, engine: EngineDep) -> ImportOut:
     records = _parse_jsonl((await request.body()).decode("utf-8", errors="replace"))
     return ImportOut(**await engine.memories.import_records(user.id, records))
