@@ -51,5 +51,9 @@ class Invalid(MemlaneError):
     status, code = 422, "invalid"
 
 
+class RateLimited(MemlaneError):
+    status, code = 429, "rate_limited"
+
+
 class Unavailable(MemlaneError):
     status, code = 503, "unavailable"

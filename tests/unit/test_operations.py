@@ -95,6 +95,29 @@ def test_rate_limits_on_v1_are_openai_shaped_and_sockets_close_1013(make_client)
         assert closed.code == 1013
 
 
+def test_socket_work_spends_the_keys_requests_and_the_socket_survives(make_client):
+    from memlane.proto import memlane_pb2 as pb
+    from support import add_user
+    client = make_client(auth_enabled=True, rate_limit_per_minute=3)
+    alice = add_user(client, "alice")
+    question = pb.ClientMessage(question=pb.Question(text="hi")).SerializeToString()
+    with client.websocket_connect("/ws/ask", headers=alice) as ws:  # the handshake: one
+        ws.receive_bytes()  # ready
+        kinds = []
+        for _ in range(3):
+            ws.send_bytes(question)
+            while True:
+                reply = pb.ServerMessage.FromString(ws.receive_bytes())
+                if reply.WhichOneof("body") in ("done", "error"):
+                    kinds.append(reply.WhichOneof("body"))
+                    break
+        assert kinds == ["done", "done", "error"]
+        assert reply.error.status == 429 and "retry in" in reply.error.message
+        ws.send_bytes(b"not protobuf")  # still open, still answering
+        assert pb.ServerMessage.FromString(ws.receive_bytes()).error.status == 400
+    assert client.get("/api/memories", headers=alice).status_code == 429  # one bucket
+
+
 def _scrape(client) -> dict:
     from prometheus_client.parser import text_string_to_metric_families
     r = client.get("/metrics")
@@ -122,6 +145,25 @@ def test_metrics_parse_and_move_with_requests(client):
     assert ("memlane_jobs", (("status", "queued"),)) in after
     count = ("memlane_request_seconds_count", (("method", "POST"), ("route", "/api/memories")))
     assert after[count] - before.get(count, 0) == 2
+
+
+def test_llm_generations_show_in_metrics(client):
+    def llm_figures():
+        scraped = _scrape(client)
+        return {name: scraped.get((name, labels), 0) for name, labels in (
+            ("memlane_llm_generations_total", ()), ("memlane_llm_seconds_total", ()),
+            ("memlane_llm_first_token_seconds_total", ()),
+            ("memlane_llm_tokens_total", (("kind", "prompt"),)),
+            ("memlane_llm_tokens_total", (("kind", "completion"),)))}
+    before = llm_figures()
+    assert client.post("/api/chat", json={"message": "Hello there", "stream": False},
+                       ).status_code == 200
+    client.post("/v1/chat/completions", json={"model": "memlane", "messages": [
+        {"role": "user", "content": "Hi again"}]})
+    after = llm_figures()
+    assert after["memlane_llm_generations_total"] - before["memlane_llm_generations_total"] >= 2
+    for name in after:
+        assert after[name] > before[name], name
 
 
 def test_logs_are_json_lines_on_stderr_and_in_a_rotating_file(tmp_path, capsys):

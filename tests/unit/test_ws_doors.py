@@ -398,6 +398,8 @@ def test_voice_takes_typed_turns_and_refuses_bad_json(server):
         assert json.loads(ws.recv(timeout=10))["status"] == 400
         ws.send(json.dumps({"type": "dance"}))
         assert "dance" in json.loads(ws.recv(timeout=10))["message"]
+        ws.send(json.dumps({"type": "text", "text": "x" * 20_001}))  # as /api/chat: refused
+        assert json.loads(ws.recv(timeout=10))["status"] == 422
         ws.send(json.dumps({"type": "end"}))  # nothing said yet
         events, _ = voice_events(ws)
         assert events[-1]["status"] == 422

@@ -9,11 +9,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
-from . import errors, metrics, openai, ws
-from .limits import BodyLimit, RateLimit
+from . import errors, metrics, openai, openapi, ws
+from .limits import BodyLimit, Buckets, RateLimit
 from .requests import RequestId
 from .routes import (
     admin,
+    analytics,
     ask,
     auth,
     conversations,
@@ -41,7 +42,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   description="A local-first memory server: remember, search, answer.")
     app.state.engine = engine
     errors.install(app)
-    for module in (health, auth, admin, memories, search, entities, ask, conversations, emotions):
+    openapi.install(app)
+    for module in (health, auth, admin, memories, search, entities, ask, conversations, emotions,
+                   analytics):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
     app.include_router(ws.router)
@@ -53,7 +56,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                            allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["X-Request-ID", "Retry-After"])
     if settings.auth_enabled:  # per key; single-user mode has none
-        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+        app.state.buckets = Buckets(settings.rate_limit_per_minute)
+        app.add_middleware(RateLimit, buckets=app.state.buckets)
     app.add_middleware(metrics.Instrument, metrics=app.state.metrics)
     app.add_middleware(RequestId)
     return app

@@ -1,8 +1,10 @@
 """Refuse oversized request bodies (413) before they are read into memory, and more than
-so many requests a minute per API key (429)."""
+so many requests a minute per API key (429; on a socket, per question, commit or turn)."""
 from __future__ import annotations
 
 import json
+
+UNLIMITED = "/api/health"  # paths under it are not rate limited
 
 
 class BodyLimit:
@@ -48,33 +50,19 @@ class _TooLarge(Exception):
     pass
 
 
-class RateLimit:
-    """At most ``per_minute`` requests per API key (a token bucket that refills evenly),
-    in multi-user mode; over it, 429 with `Retry-After` (OpenAI-shaped on /v1), and a
-    WebSocket handshake is closed with 1013 ("try again later"). Health checks are free.
-    Keys are told apart by a hash of the bearer value; requests without one share the
-    client address's bucket."""
+class Buckets:
+    """A token bucket per key that refills evenly to ``per_minute``; shared by the HTTP
+    middleware and the WebSockets (each question, commit or spoken turn spends one)."""
 
-    def __init__(self, app, per_minute: int, clock=None):
+    def __init__(self, per_minute: int, clock=None):
         import time
-        self.app, self.per_minute = app, per_minute
-        self.clock = clock or time.monotonic
+        self.per_minute, self.clock = per_minute, clock or time.monotonic
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
 
-    async def __call__(self, scope, receive, send):
-        if (scope["type"] not in ("http", "websocket") or self.per_minute <= 0
-                or scope.get("path", "").startswith("/api/health")):
-            return await self.app(scope, receive, send)
-        wait = self._take(_bucket_key(scope))
-        if wait <= 0:
-            return await self.app(scope, receive, send)
-        if scope["type"] == "websocket":
-            return await send({"type": "websocket.close", "code": 1013,
-                               "reason": "rate limited"})
-        await _too_many(scope, send, wait, self.per_minute)
-
-    def _take(self, key: str) -> float:
+    def take(self, key: str) -> float:
         """Seconds to wait for a token (0: one was taken)."""
+        if self.per_minute <= 0:
+            return 0.0
         now, rate = self.clock(), self.per_minute / 60
         tokens, at = self._buckets.get(key, (float(self.per_minute), now))
         tokens = min(float(self.per_minute), tokens + (now - at) * rate)
@@ -85,11 +73,38 @@ class RateLimit:
         return (1 - tokens) / rate
 
 
-def _bucket_key(scope) -> str:
+def bucket_for(secret: str) -> str:
     import hashlib
-    auth = dict(scope.get("headers") or []).get(b"authorization", b"")
-    if auth:
-        return "key:" + hashlib.sha256(auth).hexdigest()
+    return "key:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+class RateLimit:
+    """At most ``buckets.per_minute`` requests per API key or token, in multi-user mode;
+    over it, 429 with `Retry-After` (OpenAI-shaped on /v1), and a WebSocket handshake is
+    closed with 1013 ("try again later"). Health checks are free. Requests without a
+    bearer value share the client address's bucket."""
+
+    def __init__(self, app, buckets: Buckets):
+        self.app, self.buckets = app, buckets
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] not in ("http", "websocket")
+                or scope.get("path", "").startswith(UNLIMITED)):
+            return await self.app(scope, receive, send)
+        wait = self.buckets.take(_bucket_key(scope))
+        if wait <= 0:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1013,
+                               "reason": "rate limited"})
+        await _too_many(scope, send, wait, self.buckets.per_minute)
+
+
+def _bucket_key(scope) -> str:
+    auth = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+    scheme, _, secret = auth.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return bucket_for(secret.strip())
     return "addr:" + str((scope.get("client") or ("?",))[0])
 
 

@@ -1,5 +1,6 @@
 """Prometheus metrics at /metrics: requests by route and status, their latency, model
-inference calls and seconds, jobs by status and memories stored. One registry per app."""
+inference calls and seconds (LLM generations with time to first text and tokens), jobs by
+status and memories stored. One registry per app."""
 from __future__ import annotations
 
 import logging
@@ -50,6 +51,24 @@ class _Snapshot:
                 seconds.add_metric([name], tally.seconds[name])
         yield calls
         yield seconds
+        yield from _llm(state.get("llm"))
+
+
+def _llm(meter):
+    """The LLM's generations: their number, time, time to first text and tokens."""
+    if meter is None:
+        return
+    yield CounterMetricFamily("memlane_llm_generations", "LLM generations",
+                              value=meter.generations)
+    yield CounterMetricFamily("memlane_llm_seconds", "Time spent generating",
+                              value=meter.seconds)
+    yield CounterMetricFamily("memlane_llm_first_token_seconds",
+                              "Time from each generation's start to its first text",
+                              value=meter.first_token_seconds)
+    tokens = CounterMetricFamily("memlane_llm_tokens", "Tokens by kind", labels=["kind"])
+    tokens.add_metric(["prompt"], meter.prompt_tokens)
+    tokens.add_metric(["completion"], meter.completion_tokens)
+    yield tokens
 
 
 class Instrument:
@@ -94,5 +113,6 @@ async def metrics(request: Request) -> Response:
     engine, collected = request.app.state.engine, request.app.state.metrics
     collected.state = {
         "jobs": await engine.jobs.counts(), "memories": await engine.store.memory_count(),
-        "tallies": [engine.models.tally, *([engine.voice.tally] if engine.voice else [])]}
+        "tallies": [engine.models.tally, *([engine.voice.tally] if engine.voice else [])],
+        "llm": engine.llm.meter}
     return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)

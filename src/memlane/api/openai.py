@@ -19,7 +19,8 @@ from ..engine import Engine
 from ..errors import BadRequest, MemlaneError, NotFound, PayloadTooLarge
 from ..models.llm import Delta, Usage
 from .deps import CurrentUser, EngineDep
-from .errors import openai_error
+from .errors import OpenAIError, openai_error
+from .openapi import inline
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["openai"])
@@ -49,7 +50,7 @@ class ChatMessage(Open):
 
 
 class ChatBody(Open):
-    model: str
+    model: str = Field(examples=[CHAT_MODEL])
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1)
@@ -64,18 +65,96 @@ class ChatBody(Open):
 
 
 class EmbeddingsBody(Open):
-    model: str
+    model: str = Field(description="The server's embedding model, as `/v1/models` lists it")
     input: str | list[str] | list[int] | list[list[int]]
     encoding_format: Literal["float", "base64"] = "float"
     dimensions: int | None = Field(None, ge=1)
 
 
-@router.get("/models", summary="The chat model and the embedding model")
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"]
+    data: list[ModelCard]
+
+
+class CompletionUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: str
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: CompletionUsage
+
+
+class ChunkChoice(BaseModel):
+    index: int
+    delta: dict[str, Any]
+    finish_reason: str | None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: CompletionUsage | None = None
+
+
+class Embedding(BaseModel):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str = Field(description="Floats, or base64 little-endian float32")
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"]
+    model: str
+    data: list[Embedding]
+    usage: EmbeddingUsage
+
+
+CHUNKS = {"type": "object", "required": ["data"], "properties": {"data": {"anyOf": [
+    {"const": "[DONE]"},
+    {"type": "string", "contentMediaType": "application/json",
+     "contentSchema": {"anyOf": [inline(ChatCompletionChunk), inline(OpenAIError)]}}]}}}
+
+
+@router.get("/models", summary="The chat model and the embedding model",
+            responses={200: {"model": ModelList}})
 async def list_models(user: CurrentUser, engine: EngineDep) -> dict:
     return {"object": "list", "data": _models(engine)}
 
 
-@router.get("/models/{model_id}", summary="One model")
+@router.get("/models/{model_id}", summary="One model", responses={200: {"model": ModelCard}})
 async def get_model(model_id: str, user: CurrentUser, engine: EngineDep) -> dict:
     for model in _models(engine):
         if model["id"] == model_id:
@@ -83,7 +162,10 @@ async def get_model(model_id: str, user: CurrentUser, engine: EngineDep) -> dict
     raise ModelNotFound(f"the model '{model_id}' does not exist", param="model")
 
 
-@router.post("/chat/completions", summary="Chat, grounded on the caller's memories")
+@router.post("/chat/completions", summary="Chat, grounded on the caller's memories",
+             responses={200: {"model": ChatCompletion, "description": "A completion, or with "
+                              "`stream: true` its chunks, then `[DONE]`",
+                              "content": {"text/event-stream": {"itemSchema": CHUNKS}}}})
 async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep):
     if body.model != CHAT_MODEL:
         error = BadRequest if body.model == engine.models.embedder.name else ModelNotFound
@@ -97,7 +179,7 @@ async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep)
                "stop": [body.stop] if isinstance(body.stop, str) else body.stop}
     user_id = await engine.accounts.acting_for(user, body.user)
     prompt, _ = await engine.asker.augment(user_id, messages, max_tokens=max_tokens)
-    deltas = engine.llm.stream(prompt, **options)
+    deltas = engine.llm.generate(prompt, **options)
     said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
     reply = Reply(body.model)
     if not body.stream:
@@ -111,7 +193,8 @@ async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep)
                                                 "X-Accel-Buffering": "no"})
 
 
-@router.post("/embeddings", summary="Embed texts with the server's embedding model")
+@router.post("/embeddings", summary="Embed texts with the server's embedding model",
+             responses={200: {"model": EmbeddingList}})
 async def embeddings(body: EmbeddingsBody, user: CurrentUser, engine: EngineDep) -> dict:
     embedder, settings = engine.models.embedder, engine.settings
     if body.model != embedder.name:

@@ -20,15 +20,16 @@ async def stream_reply(llm: LLM, messages: list[dict[str, str]], items: Sequence
                        ) -> AsyncIterator[Event]:
     parts: list[str] = []
     usage, reason = Usage(), "stop"
-    async for delta in llm.stream(messages, max_tokens=max_tokens, temperature=temperature):
-        if delta.text:
-            if not parts:
-                phases.since_start("first_token")
-            parts.append(delta.text)
-            yield Token(delta.text)
-        if delta.finish_reason:
-            usage, reason = delta.usage or usage, delta.finish_reason
-    phases.mark("generation")
+    with phases.span("generation"):
+        async for delta in llm.generate(messages, max_tokens=max_tokens,
+                                        temperature=temperature):
+            if delta.text:
+                if not parts:
+                    phases.since_start("first_token")
+                parts.append(delta.text)
+                yield Token(delta.text)
+            if delta.finish_reason:
+                usage, reason = delta.usage or usage, delta.finish_reason
     answer = "".join(parts).strip()
     yield Done(answer, cite(answer, items), usage, phases.total(),
                known=not says_unknown(answer), finish_reason=reason)

@@ -18,6 +18,8 @@ from ..store.base import Store
 from .agents import AgentConfig
 from .personas import index_persona
 
+MAX_MESSAGE_CHARS = 20_000  # one chat message, typed or said
+
 
 class Conversations:
     def __init__(self, settings: Settings, store: Store, models: ModelRunner, llm: LLM,

@@ -1,4 +1,5 @@
-"""The LLM seam. Subclasses implement `stream`; `complete` and `complete_json` derive.
+"""The LLM seam. Subclasses implement `stream`; callers use `generate` (the stream,
+metered for /metrics), `complete` and `complete_json`.
 
 Messages are OpenAI-shaped dicts ({"role": ..., "content": ...}). A stream yields
 `Delta`s: text pieces as they are produced, and last a delta with `finish_reason`
@@ -7,6 +8,7 @@ and `usage` (prompt and completion token counts).
 from __future__ import annotations
 
 import json
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -39,6 +41,24 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
 
 
+@dataclass
+class Meter:
+    """Every generation's count, seconds, time to first text and tokens (for /metrics)."""
+    generations: int = 0
+    seconds: float = 0.0
+    first_token_seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, seconds: float, first_token: float | None, usage: Usage | None) -> None:
+        self.generations += 1
+        self.seconds += seconds
+        self.first_token_seconds += first_token if first_token is not None else seconds
+        if usage:
+            self.prompt_tokens += usage.prompt_tokens
+            self.completion_tokens += usage.completion_tokens
+
+
 class LLM(ABC):
     name: str = "llm"
     context_window: int = 4096  # tokens; the context builder scales its budgets to it
@@ -55,9 +75,26 @@ class LLM(ABC):
         into its cache now, so a reply to them starts sooner). Default: nothing."""
         return None
 
+    @property
+    def meter(self) -> Meter:
+        return self.__dict__.setdefault("_meter", Meter())
+
+    async def generate(self, messages: list[dict[str, str]], **options: Any
+                       ) -> AsyncIterator[Delta]:
+        """`stream`, timed and counted in `meter`."""
+        start, first, usage = time.perf_counter(), None, None
+        try:
+            async for delta in self.stream(messages, **options):
+                if first is None and delta.text:
+                    first = time.perf_counter() - start
+                usage = delta.usage or usage
+                yield delta
+        finally:
+            self.meter.add(time.perf_counter() - start, first, usage)
+
     async def complete(self, messages: list[dict[str, str]], **options: Any) -> Completion:
         parts, last = [], Delta(finish_reason="stop", usage=Usage())
-        async for delta in self.stream(messages, **options):
+        async for delta in self.generate(messages, **options):
             parts.append(delta.text)
             if delta.finish_reason:
                 last = delta

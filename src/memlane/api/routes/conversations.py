@@ -6,9 +6,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...chat.service import MAX_MESSAGE_CHARS
 from ...domain import Conversation, Message
+from ...schemas import MAX_OFFSET
 from ..deps import CurrentUser, EngineDep
-from ..sse import collect, stream
+from ..sse import AnswerOut, collect, responses, stream
 
 router = APIRouter(tags=["chat"])
 
@@ -60,9 +62,17 @@ class ConversationHistory(BaseModel):
     messages: list[MessageOut]
 
 
+class ChatAnswerOut(AnswerOut):
+    """A whole chat turn as one object (`stream: false`)."""
+    conversation_id: str
+    user_message_id: str
+    message_id: str = Field(description="The reply's id")
+    emotion: dict[str, Any] = Field(description="How the message read")
+
+
 class ChatBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message: str = Field(min_length=1, max_length=20_000)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     conversation_id: str | None = Field(None, description="Omit to start a new one.")
     max_tokens: int | None = Field(None, ge=1, le=4096)
     stream: bool = True
@@ -84,7 +94,7 @@ async def create(body: ConversationCreate, user: CurrentUser, engine: EngineDep
 
 @router.get("/conversations", summary="The caller's conversations, most recent first")
 async def list_(user: CurrentUser, engine: EngineDep, limit: int = Query(50, ge=1, le=500),
-                offset: int = Query(0, ge=0)) -> ConversationPage:
+                offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> ConversationPage:
     found, total = await engine.conversations.list(user.id, limit, offset)
     return ConversationPage(conversations=[_out(engine, c) for c in found], total=total)
 
@@ -106,7 +116,8 @@ async def delete(conversation_id: str, user: CurrentUser, engine: EngineDep) -> 
 @router.post("/chat", summary="One chat turn, streamed",
              description="Saves the message, retrieves memories, streams `contexts` (with "
                          "the conversation id), `token` events and `done`; then extraction "
-                         "and summarisation run in the background.")
+                         "and summarisation run in the background.",
+             responses=responses(ChatAnswerOut))
 async def chat(body: ChatBody, user: CurrentUser, engine: EngineDep):
     if body.conversation_id:
         await engine.conversations.get(user.id, body.conversation_id)  # 404 before streaming

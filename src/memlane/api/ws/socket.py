@@ -8,13 +8,15 @@ with an error and the socket stays usable."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ...domain import User
 from ...engine import Engine
-from ...errors import MemlaneError, Unauthorized
+from ...errors import MemlaneError, RateLimited, Unauthorized
+from ..limits import bucket_for
 
 log = logging.getLogger(__name__)
 POLICY, TOO_BIG, INTERNAL = 1008, 1009, 1011
@@ -38,6 +40,7 @@ class Socket:
         self.ws, self.engine = websocket, engine
         self.limit = engine.settings.ws_max_message_bytes
         self.user: User | None = None
+        self.bucket = ""
 
     async def open(self) -> User:
         """Accept, then authenticate: by header, else by the first message."""
@@ -46,7 +49,18 @@ class Socket:
         if self.engine.settings.auth_enabled and not key:
             key = self.auth_key(await self.receive())
         self.user = await self._authenticate(key)
+        self.bucket = bucket_for(key) if key else ""
         return self.user
+
+    def spend(self) -> None:
+        """Count one unit of work (a question, a commit, a spoken turn) against the key's
+        rate limit, the same one its HTTP requests use; 429 when it is spent."""
+        buckets = getattr(self.ws.app.state, "buckets", None)
+        if buckets is None or not self.bucket:
+            return
+        if (wait := buckets.take(self.bucket)) > 0:
+            raise RateLimited(f"rate limit of {buckets.per_minute} requests per minute "
+                              f"reached; retry in {math.ceil(wait)} s")
 
     async def _authenticate(self, key: str | None) -> User:
         try:

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 
+from ...chat.service import MAX_MESSAGE_CHARS
 from ...errors import BadRequest, Invalid, MemlaneError, Unavailable
 from ...voice.assistant import Heard, Replied, Spoken, Status
 from ...voice.listening import Listener
@@ -88,7 +89,9 @@ class VoiceSession:
             text = str(message.get("text") or "").strip()
             if not text:
                 raise BadRequest("a text message needs a non-empty 'text'")
-            await self.reply_to(text[:4000], None)
+            if len(text) > MAX_MESSAGE_CHARS:
+                raise Invalid(f"a text message may have at most {MAX_MESSAGE_CHARS} characters")
+            await self.reply_to(text, None)
         elif kind == "start":
             self.start(message)
         elif kind != "auth":
@@ -104,6 +107,7 @@ class VoiceSession:
         self.encoding, self.sample_rate = encoding, rate
 
     async def reply_to(self, text: str, audio) -> None:
+        self.sock.spend()
         async for event in self.assistant.respond(self.sock.user.id, self.conversation_id,
                                                   text, audio):
             if isinstance(event, Status):
