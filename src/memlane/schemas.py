@@ -1,10 +1,11 @@
 """Input and output shapes shared by the engine and every door (validated by pydantic)."""
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .domain import HistoryEntry, Memory, MemoryType, Source
 
@@ -31,13 +32,30 @@ def storable(value: datetime | None) -> datetime | None:
     return value
 
 
+def plain_json(value: Any) -> Any:
+    """Refuse what the store's JSON cannot hold or compare: NaN, infinities, and integers
+    beyond 64 bits (Python's JSON parser accepts them all)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite (no NaN or Infinity)")
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            -2**63 <= value < 2**63):
+        raise ValueError("integers must fit in 64 bits")
+    for item in (value.values() if isinstance(value, dict)
+                 else value if isinstance(value, list) else ()):
+        plain_json(item)
+    return value
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(plain_json)]
+
+
 class MemoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, description="What to remember.")
     type: MemoryType = MemoryType.semantic
     source: Source = Source.typed
     occurred_at: datetime | None = Field(None, description="When it happened (ISO 8601).")
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
     importance: float | None = Field(None, ge=0, le=1)
     confidence: float | None = Field(None, ge=0, le=1)
     emotion: str | None = Field(None, max_length=32)
@@ -60,7 +78,7 @@ class MemoryPatch(BaseModel):
     text: str | None = Field(None, min_length=1)
     type: MemoryType | None = None
     occurred_at: datetime | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     importance: float | None = Field(None, ge=0, le=1)
     confidence: float | None = Field(None, ge=0, le=1)
     emotion: str | None = Field(None, max_length=32)
@@ -72,7 +90,7 @@ class SearchFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     since: datetime | None = None
     until: datetime | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     entity: str | None = None
 
     _aware = field_validator("since", "until")(lambda cls, v: aware_utc(v))

@@ -59,6 +59,26 @@ def test_search_limit_is_bounded(client):
     assert client.post("/api/search", json={"query": "x", "limit": 10**20}).status_code == 422
 
 
+def test_metadata_the_store_cannot_hold_is_422_and_search_keeps_working(client):
+    """Python's JSON parser takes NaN, Infinity and huge integers; stored, they made later
+    searches silently drop a retrieval strategy."""
+    kept = client.post("/api/memories", json={"text": "Rowing on Sunday",
+                                              "metadata": {"place": "lake"}}).json()
+    for bad in ('{"a": NaN}', '{"a": [1, Infinity]}', '{"a": {"b": -Infinity}}',
+                '{"a": 99999999999999999999}'):
+        body = '{"text": "odd", "metadata": ' + bad + '}'
+        r = client.post("/api/memories", content=body,
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body",
+                                                                         "metadata"], bad
+        r = client.post("/api/search", content='{"query": "rowing", "filters": {"metadata": '
+                        + bad + '}}', headers={"content-type": "application/json"})
+        assert r.status_code == 422, bad
+    found = client.post("/api/search", json={"query": "rowing Sunday"}).json()
+    assert [r["memory"]["id"] for r in found["results"]] == [kept["id"]]
+    assert all(s["status"] == "ok" for s in found["strategies"].values())
+
+
 def test_a_date_out_of_range_in_utc_is_422_not_500(client):
     """0001-01-01 at +01:00 is year 0 in UTC: it was stored, then could not be read back."""
     early, late = "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"
