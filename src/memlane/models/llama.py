@@ -146,9 +146,13 @@ class LlamaLLM(LLM):
         return len(self._llama.tokenize(text.encode(), add_bos=False))
 
     def close(self) -> None:
-        llama, self._llama = self._llama, None
-        if llama is not None:
-            llama.close()
+        """Free the weights once no generation runs: a worker thread that is still
+        generating (its consumer gone, say a job cancelled at shutdown) stops at its next
+        token; freeing the model under it would crash the process."""
+        with self._run_lock:
+            llama, self._llama = self._llama, None
+            if llama is not None:
+                llama.close()
 
     def info(self) -> dict[str, Any]:
         size = self.model_path.stat().st_size if self.model_path.is_file() else None
