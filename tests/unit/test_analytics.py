@@ -92,6 +92,23 @@ def test_answers_and_searches_are_recorded_by_kind(client):
     assert body["conversations"] == []
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_openai_completions_are_recorded_with_their_phases_and_tokens(client, stream):
+    client.post("/api/memories", json={"text": "My sister's birthday is June 14th."})
+    r = client.post("/v1/chat/completions", json={
+        "model": "memlane", "stream": stream,
+        "messages": [{"role": "user", "content": "When is my sister's birthday?"}]})
+    assert r.status_code == 200
+    body = client.get("/api/analytics").json()
+    assert body["kinds"] == {"completion": 1}
+    phases = body["phases"]["completion"]
+    assert {"query_analysis", "retrieval_keyword", "retrieval", "context", "first_token",
+            "generation", "total"} <= set(phases)
+    assert all(p["p50_ms"] > 0 for p in phases.values())
+    assert body["strategies"]["keyword"]["runs_with_hits"] == 1
+    assert body["usage"]["completion_tokens"] > 0
+
+
 def test_a_clean_shutdown_right_after_a_turn_loses_no_record(tmp_path, make_client):
     settings = load_settings(data_dir=tmp_path / "data", embedder="hash", nlp="regex",
                              llm="scripted", stt="tone", vad="energy", tts="tone", **QUIET)

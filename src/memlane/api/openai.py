@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..engine import Engine
 from ..errors import BadRequest, MemlaneError, NotFound, PayloadTooLarge
 from ..models.llm import Delta, Usage
+from ..timing import Phases
 from .deps import CurrentUser, EngineDep
 from .errors import OpenAIError, openai_error
 from .openapi import inline
@@ -178,17 +179,22 @@ async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep)
                "temperature": s.llm_temperature if body.temperature is None else body.temperature,
                "stop": [body.stop] if isinstance(body.stop, str) else body.stop}
     user_id = await engine.accounts.acting_for(user, body.user)
-    prompt, _ = await engine.asker.augment(user_id, messages, max_tokens=max_tokens)
+    phases = Phases()
+    prompt, _ = await engine.asker.augment(user_id, messages, max_tokens=max_tokens,
+                                           phases=phases)
     deltas = engine.llm.generate(prompt, **options)
     said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-    reply = Reply(body.model)
+    reply, done = Reply(body.model), Finish(engine, user_id, said, phases)
     if not body.stream:
-        text, finish, usage = await _collect(deltas)
-        await _learn(engine, user_id, said)
+        with phases.span("generation"):
+            text, finish, usage = await _collect(deltas, phases)
+        await done(usage)
         return reply.completion(text, finish, usage)
-    first = await anext(deltas, Delta(finish_reason="stop"))  # upstream errors keep status
+    with phases.span("generation"):
+        first = await anext(deltas, Delta(finish_reason="stop"))  # errors keep the status
+    phases.since_start("first_token")
     include_usage = bool((body.stream_options or {}).get("include_usage"))
-    events = _stream(reply, first, deltas, include_usage, engine, user_id, said)
+    events = _stream(reply, first, deltas, include_usage, done)
     return EventSourceResponse(events, headers={"Cache-Control": "no-cache",
                                                 "X-Accel-Buffering": "no"})
 
@@ -243,8 +249,7 @@ class Reply:
 
 
 async def _stream(reply: Reply, first: Delta, deltas: AsyncIterator[Delta],
-                  include_usage: bool, engine: Engine, user_id: str, said: str
-                  ) -> AsyncIterator[str]:
+                  include_usage: bool, done: Finish) -> AsyncIterator[str]:
     yield reply.chunk({"role": "assistant", "content": ""})
     finish, usage = "stop", Usage()
     try:
@@ -254,7 +259,8 @@ async def _stream(reply: Reply, first: Delta, deltas: AsyncIterator[Delta],
                 yield reply.chunk({"content": delta.text})
             if delta.finish_reason:
                 finish, usage = delta.finish_reason, delta.usage or usage
-            delta = await anext(deltas, None)
+            with done.phases.span("generation"):
+                delta = await anext(deltas, None)
     except Exception as exc:  # the status line is sent: the error goes in the stream
         if not isinstance(exc, MemlaneError):
             log.exception("chat completion stream failed")
@@ -263,26 +269,37 @@ async def _stream(reply: Reply, first: Delta, deltas: AsyncIterator[Delta],
         yield reply.chunk({}, finish)
         if include_usage:
             yield reply.chunk(usage=usage)
-        await _learn(engine, user_id, said)
+        await done(usage)
     finally:
         await deltas.aclose()
     yield "data: [DONE]\n\n"
 
 
-async def _collect(deltas: AsyncIterator[Delta]) -> tuple[str, str, Usage]:
+async def _collect(deltas: AsyncIterator[Delta], phases: Phases) -> tuple[str, str, Usage]:
     parts, finish, usage = [], "stop", Usage()
     async for delta in deltas:
+        if delta.text and not parts:
+            phases.since_start("first_token")
         parts.append(delta.text)
         if delta.finish_reason:
             finish, usage = delta.finish_reason, delta.usage or usage
     return "".join(parts), finish, usage
 
 
-async def _learn(engine: Engine, user_id: str, said: str) -> None:
-    try:
-        await engine.learn(user_id, said, {"source": "openai"})
-    except Exception:  # the reply is already made; losing a fact must not lose it
-        log.exception("could not queue fact extraction")
+class Finish:
+    """After a completion: record its analytics and queue fact extraction from what the
+    user said."""
+
+    def __init__(self, engine: Engine, user_id: str, said: str, phases: Phases):
+        self.engine, self.user_id, self.said, self.phases = engine, user_id, said, phases
+
+    async def __call__(self, usage: Usage) -> None:
+        self.engine.analytics.record("completion", self.user_id, self.phases.total(),
+                                     self.phases.hits, usage=usage)
+        try:
+            await self.engine.learn(self.user_id, self.said, {"source": "openai"})
+        except Exception:  # the reply is already made; losing a fact must not lose it
+            log.exception("could not queue fact extraction")
 
 
 def _schema(response_format: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -81,14 +81,15 @@ class Asker:
         return context_items(chosen), {r.memory.id: r.memory for r in chosen}
 
     async def augment(self, user_id: str, messages: list[dict[str, str]], *,
-                      max_tokens: int) -> tuple[list[dict[str, str]], list[ContextItem]]:
+                      max_tokens: int, phases: Phases | None = None
+                      ) -> tuple[list[dict[str, str]], list[ContextItem]]:
         """The caller's messages with the memories in the system message: appended to the
         caller's own system message when it sends one (kept first: it is the stable
         prefix), else in a new system message first (OpenAI door)."""
         query = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         if not query.strip():
             return messages, []
-        items, memories = await self.contexts(user_id, query, Phases(),
+        items, memories = await self.contexts(user_id, query, phases or Phases(),
                                               max_tokens=max_tokens)
         section = prompts.memory_section(render_memories(items, memories),
                                          utcnow().strftime("%d %B %Y"))

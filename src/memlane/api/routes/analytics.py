@@ -48,7 +48,8 @@ class AnalyticsSummary(BaseModel):
     user_id: str | None = Field(description="Whose records; null: every user's.")
     conversation_id: str | None
     records: int
-    kinds: dict[str, int] = Field(description="Records per kind: chat, ask, search.")
+    kinds: dict[str, int] = Field(
+        description="Records per kind: chat, ask, search, completion (/v1).")
     phases: dict[str, dict[str, PhaseStats]] = Field(
         description="Per kind, per phase (setup, save_user, query_analysis, "
                     "retrieval_<strategy>, ranking, retrieval, context, first_token, "
