@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from .background import Background
 from .domain import Job, JobStatus, utcnow
 from .store.base import Store
 
@@ -25,7 +26,7 @@ class Jobs:
         self.max_attempts, self.retry_base_s, self.poll_s = max_attempts, retry_base_s, poll_s
         self.handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task = Background("memlane-jobs")
         self.running: Job | None = None
 
     def register(self, kind: str, handler: Handler) -> None:
@@ -43,15 +44,11 @@ class Jobs:
         if resumed:
             log.info("resuming %d interrupted job(s)", resumed)
         if self.enabled:
-            self._task = asyncio.create_task(self._work(), name="memlane-jobs")
+            self._task.start(self._work())
 
     async def stop(self) -> None:
         """Stops the worker; a job cut off mid-run stays 'running' and resumes next start."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def run_pending(self) -> int:
         """Run queued jobs in this task until none is due (CLI and tests without worker)."""

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import uuid
 
+from ..background import Background
 from ..config import Settings
 from ..domain import AnalyticsRecord
 from ..models.llm import Usage
@@ -23,7 +24,7 @@ class Recorder:
         self.buffer: list[AnalyticsRecord] = []
         self._due = asyncio.Event()
         self._flushing = asyncio.Lock()
-        self._task: asyncio.Task | None = None
+        self._task = Background("memlane-analytics")
 
     def record(self, kind: str, user_id: str, phases: dict[str, float],
                strategies: dict[str, int], *, usage: Usage | None = None,
@@ -59,14 +60,10 @@ class Recorder:
                 return 0
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="memlane-analytics")
+        self._task.start(self._run())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()  # a write it had begun still completes in the store
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()  # a write it had begun still completes in the store
         await self.flush()
 
     async def _run(self) -> None:

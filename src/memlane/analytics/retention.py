@@ -4,10 +4,10 @@ only when some record is that old (an idle server queues nothing)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
+from ..background import Background
 from ..config import Settings
 from ..domain import Job, utcnow
 from ..jobs import Jobs
@@ -21,7 +21,7 @@ NO_USER = ""  # the job of every user's records belongs to none
 class Retention:
     def __init__(self, settings: Settings, store: Store, jobs: Jobs):
         self.settings, self.store, self.jobs = settings, store, jobs
-        self._task: asyncio.Task | None = None
+        self._task = Background("memlane-retention")
 
     def cutoff(self) -> datetime:
         return utcnow() - timedelta(days=self.settings.analytics_retention_days)
@@ -39,14 +39,10 @@ class Retention:
 
     async def start(self) -> None:
         await self.schedule()
-        self._task = asyncio.create_task(self._run(), name="memlane-retention")
+        self._task.start(self._run())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:
