@@ -33,6 +33,7 @@ proto: $(STAMP)
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/ingest.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/latency.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/overhead.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
