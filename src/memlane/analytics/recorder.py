@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from datetime import datetime
 
 from ..background import Background
 from ..config import Settings
 from ..domain import AnalyticsRecord
 from ..models.llm import Usage
 from ..store.base import Store
+from .summary import summarise
 
 log = logging.getLogger(__name__)
 MAX_BUFFER = 10_000  # records kept while the store refuses them; beyond, the oldest go
@@ -58,6 +60,14 @@ class Recorder:
                 log.exception("could not write %d analytics record(s); kept", len(batch))
                 self.buffer = [*batch, *self.buffer][-MAX_BUFFER:]
                 return 0
+
+    async def summary(self, user_id: str | None, since: datetime, until: datetime,
+                      conversation_id: str | None = None) -> dict:
+        """The summary of a user's (None: everyone's) records in since <= at < until,
+        buffered ones included."""
+        await self.flush()
+        return summarise(await self.store.analytics_records(
+            user_id, since=since, until=until, conversation_id=conversation_id))
 
     async def start(self) -> None:
         self._task.start(self._run())

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from ...analytics.summary import summarise
 from ...domain import User, utcnow
 from ...engine import Engine
 from ...errors import Forbidden, Invalid
+from ...schemas import aware_utc
 from ..deps import CurrentUser, EngineDep
 
 router = APIRouter(tags=["analytics"])
@@ -74,26 +74,20 @@ async def analytics(user: CurrentUser, engine: EngineDep,
     owner = await _owner(engine, user, user_id, all_users)
     if conversation_id and owner:  # 404 for another user's conversation, as for a missing one
         await engine.conversations.get(owner, conversation_id)
-    await engine.analytics.flush()  # this server's buffered records count too
-    records = await engine.store.analytics_records(owner, since=since, until=until,
-                                                   conversation_id=conversation_id)
+    summary = await engine.analytics.summary(owner, since, until, conversation_id)
     return AnalyticsSummary(since=since, until=until, user_id=owner,
-                            conversation_id=conversation_id, **summarise(records))
+                            conversation_id=conversation_id, **summary)
 
 
 def _window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    until = _utc(until) if until else utcnow()
+    until = aware_utc(until) if until else utcnow()
     try:
-        since = _utc(since) if since else until - DEFAULT_WINDOW
+        since = aware_utc(since) if since else until - DEFAULT_WINDOW
     except OverflowError:
         since = datetime.min.replace(tzinfo=UTC)
     if since >= until:
         raise Invalid("since must be before until", param="since")
     return since, until
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _owner(engine: Engine, user: User, user_id: str | None, all_users: bool
