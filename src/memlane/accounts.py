@@ -108,28 +108,32 @@ class Accounts:
 
     async def create_user(self, name: str, *, is_admin: bool = False,
                           password: str | None = None) -> User:
-        user = await self.store.create_user(name, is_admin=is_admin)
         if password is not None:
-            await self.set_password(user.id, password)
-        return user
+            _strong(password)  # before the user exists
+        user = await self.store.create_user(name, is_admin=is_admin)
+        return await self.change(user.id, password=password) if password else user
 
-    async def set_password(self, user_id: str, password: str) -> None:
-        if len(password) < 8:
-            raise BadRequest("a password needs at least 8 characters", param="password")
-        await self._update(user_id, password_hash=await asyncio.to_thread(hash_password,
-                                                                          password))
+    async def change(self, name_or_id: str, *, disabled: bool | None = None,
+                     is_admin: bool | None = None, password: str | None = None,
+                     by: User | None = None) -> User:
+        """Change a user in one write. Disabling also revokes their tokens (enabling again
+        does not bring them back). ``by``: the admin asking, who may not lock themselves
+        out (the CLI, acting on the data directory, passes none)."""
+        user = await self.user(name_or_id)
+        _not_locking_out(by, user, bool(disabled) or is_admin is False)
+        changes: dict = {"is_admin": is_admin, "disabled": disabled}
+        if disabled:
+            changes["tokens_after"] = time.time()
+        if password is not None:
+            changes["password_hash"] = await asyncio.to_thread(hash_password,
+                                                               _strong(password))
+        return await self._update(user.id, **{k: v for k, v in changes.items()
+                                              if v is not None})
 
-    async def set_disabled(self, user_id: str, disabled: bool) -> User:
-        """A disabled user's keys and tokens are refused; enabling again does not bring
-        back the tokens issued before."""
-        changes = {"disabled": disabled, **({"tokens_after": time.time()} if disabled else {})}
-        return await self._update(user_id, **changes)
-
-    async def set_admin(self, user_id: str, is_admin: bool) -> User:
-        return await self._update(user_id, is_admin=is_admin)
-
-    async def delete_user(self, name_or_id: str) -> None:
-        await self.store.delete_user((await self.user(name_or_id)).id)
+    async def delete_user(self, name_or_id: str, *, by: User | None = None) -> None:
+        user = await self.user(name_or_id)
+        _not_locking_out(by, user, True)
+        await self.store.delete_user(user.id)
 
     async def list_keys(self, user: str | None = None) -> list[ApiKey]:
         return await self.store.list_api_keys((await self.user(user)).id if user else None)
@@ -150,6 +154,17 @@ class Accounts:
         if user is None:
             raise NotFound(f"user {user_id} not found")
         return user
+
+
+def _strong(password: str) -> str:
+    if len(password) < 8:
+        raise BadRequest("a password needs at least 8 characters", param="password")
+    return password
+
+
+def _not_locking_out(by: User | None, target: User, locking: bool) -> None:
+    if by is not None and locking and by.id == target.id:
+        raise BadRequest("an admin cannot disable, demote or delete themselves")
 
 
 def _usable(user: User | None, claims: dict | None = None) -> User:

@@ -59,7 +59,7 @@ async def _seed(settings) -> tuple[dict, dict]:
             user = await accounts.create_user(name, is_admin=admin, password=f"{name}-pass-1")
             keys[name] = (await accounts.create_key(user.id))[1]
             ids[name] = user.id
-        await accounts.set_disabled(ids["carol"], True)
+        await accounts.change(ids["carol"], disabled=True)
         return keys, ids
     finally:
         await store.close()

@@ -97,9 +97,7 @@ def users_password(name, data_dir):
     """Set NAME's password (prompted)."""
     secret_word = _ask_password()
 
-    async def work(accounts: Accounts):
-        await accounts.set_password((await accounts.user(name)).id, secret_word)
-    _run(data_dir, work)
+    _run(data_dir, lambda a: a.change(name, password=secret_word))
     click.echo(f"password set for {name}")
 
 
@@ -115,9 +113,7 @@ def users_revoke_tokens(name, data_dir):
 
 
 def _set_disabled(data_dir, name: str, disabled: bool) -> None:
-    async def work(accounts: Accounts):
-        await accounts.set_disabled((await accounts.user(name)).id, disabled)
-    _run(data_dir, work)
+    _run(data_dir, lambda a: a.change(name, disabled=disabled))
     click.echo(f"{'disabled' if disabled else 'enabled'} {name}")
 
 

@@ -6,8 +6,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...domain import ApiKey, User
-from ...errors import BadRequest
+from ...domain import ApiKey
 from ..deps import AdminUser, EngineDep
 from .auth import UserOut
 
@@ -85,22 +84,15 @@ async def get_user(user: str, _: AdminUser, engine: EngineDep) -> UserOut:
                           "tokens issued before disabling stay revoked.")
 async def patch_user(user: str, body: UserPatch, admin: AdminUser,
                      engine: EngineDep) -> UserOut:
-    accounts, target = engine.accounts, await engine.accounts.user(user)
-    _not_yourself(admin, target, body.disabled or body.is_admin is False)
-    if body.password is not None:
-        await accounts.set_password(target.id, body.password)
-    if body.is_admin is not None:
-        target = await accounts.set_admin(target.id, body.is_admin)
-    if body.disabled is not None:
-        target = await accounts.set_disabled(target.id, body.disabled)
-    return UserOut.of(target)
+    return UserOut.of(await engine.accounts.change(
+        user, disabled=body.disabled, is_admin=body.is_admin, password=body.password,
+        by=admin))
 
 
 @router.delete("/users/{user}", status_code=204,
                summary="Delete a user, their keys and everything they own")
 async def delete_user(user: str, admin: AdminUser, engine: EngineDep) -> Response:
-    _not_yourself(admin, await engine.accounts.user(user), True)
-    await engine.accounts.delete_user(user)
+    await engine.accounts.delete_user(user, by=admin)
     return Response(status_code=204)
 
 
@@ -131,8 +123,3 @@ async def revoke_key(key_id: str, _: AdminUser, engine: EngineDep) -> Response:
 async def _new_key(engine, user_id: str, name: str) -> NewKey:
     record, secret = await engine.accounts.create_key(user_id, name)
     return NewKey(key=KeyOut.of(record), api_key=secret)
-
-
-def _not_yourself(admin: User, target: User, locking_out: bool) -> None:
-    if locking_out and admin.id == target.id:
-        raise BadRequest("an admin cannot disable, demote or delete themselves")
