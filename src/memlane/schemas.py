@@ -49,6 +49,13 @@ def plain_json(value: Any) -> Any:
 Metadata = Annotated[dict[str, Any], AfterValidator(plain_json)]
 
 
+class UsageOut(BaseModel):
+    """Tokens of one reply (or a sum of them), on every door."""
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
 class MemoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, description="What to remember.")

@@ -8,7 +8,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..engine import Engine
 from ..errors import BadRequest, MemlaneError, NotFound, PayloadTooLarge
 from ..models.llm import Delta, Usage
+from ..schemas import UsageOut
 from ..timing import Phases
 from .deps import CurrentUser, EngineDep
 from .errors import OpenAIError, openai_error
@@ -84,12 +84,6 @@ class ModelList(BaseModel):
     data: list[ModelCard]
 
 
-class CompletionUsage(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
 class AssistantMessage(BaseModel):
     role: Literal["assistant"]
     content: str
@@ -107,7 +101,7 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[CompletionChoice]
-    usage: CompletionUsage
+    usage: UsageOut
 
 
 class ChunkChoice(BaseModel):
@@ -122,7 +116,7 @@ class ChatCompletionChunk(BaseModel):
     created: int
     model: str
     choices: list[ChunkChoice]
-    usage: CompletionUsage | None = None
+    usage: UsageOut | None = None
 
 
 class Embedding(BaseModel):
@@ -236,12 +230,12 @@ class Reply:
     def completion(self, text: str, finish: str, usage: Usage) -> dict:
         choice = {"index": 0, "message": {"role": "assistant", "content": text},
                   "finish_reason": finish}
-        return {**self._head("chat.completion"), "choices": [choice], "usage": _usage(usage)}
+        return {**self._head("chat.completion"), "choices": [choice], "usage": usage.as_dict()}
 
     def chunk(self, delta: dict | None = None, finish: str | None = None,
               usage: Usage | None = None) -> str:
         choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-        extra = {} if usage is None else {"usage": _usage(usage)}
+        extra = {} if usage is None else {"usage": usage.as_dict()}
         return _data({**self._head("chat.completion.chunk"), "choices": choices, **extra})
 
     def _head(self, kind: str) -> dict:
@@ -328,9 +322,6 @@ def _encode(row, encoding: str) -> list[float] | str:
     return (base64.b64encode(row.astype("<f4").tobytes()).decode("ascii")
             if encoding == "base64" else row.tolist())
 
-
-def _usage(usage: Usage) -> dict:
-    return {**asdict(usage), "total_tokens": usage.total_tokens}
 
 
 def _data(payload: dict) -> str:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from ..chat.events import Contexts, Done, Event, Token
 from ..errors import MemlaneError
+from ..schemas import UsageOut
 from .openapi import inline
 
 log = logging.getLogger(__name__)
@@ -25,12 +26,6 @@ class ContextOut(BaseModel):
     score: float
     type: str
     when: datetime | None
-
-
-class UsageOut(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
 
 
 class ContextsEvent(BaseModel):

@@ -48,9 +48,7 @@ class Done:
     def as_dict(self) -> dict[str, Any]:
         return {"answer": self.answer, "citations": self.citations, "known": self.known,
                 "finish_reason": self.finish_reason,
-                "usage": {"prompt_tokens": self.usage.prompt_tokens,
-                          "completion_tokens": self.usage.completion_tokens,
-                          "total_tokens": self.usage.total_tokens},
+                "usage": self.usage.as_dict(),
                 "timings_ms": self.timings_ms, **self.extra}
 
 

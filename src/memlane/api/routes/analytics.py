@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from ...domain import User, utcnow
 from ...engine import Engine
 from ...errors import Forbidden, Invalid
-from ...schemas import aware_utc
+from ...schemas import UsageOut, aware_utc
 from ..deps import CurrentUser, EngineDep
 
 router = APIRouter(tags=["analytics"])
@@ -28,10 +28,7 @@ class StrategyStats(BaseModel):
     runs_with_hits: int = Field(description="Runs that found at least one memory.")
 
 
-class TokenUsage(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
+class TokenUsage(UsageOut):
     cost: float = Field(description="Estimated from MEMLANE_LLM_COST_PER_1K_PROMPT and "
                                     "_COMPLETION (0 for the local model).")
 
