@@ -113,7 +113,8 @@ class Settings(BaseSettings):
     jobs_enabled: bool = True  # run background jobs in this process
     job_max_attempts: int = 3
 
-    # analytics (SPEC G): one record per chat turn, answer and search, kept locally only;
+    # analytics (SPEC G): one record per chat turn, answer, search and /v1 completion, kept
+    # locally only;
     # buffered, they are written at flush_records, every flush_s, and at shutdown
     analytics_flush_records: int = Field(10, ge=1)
     analytics_flush_s: float = Field(10.0, gt=0)

@@ -203,7 +203,7 @@ class Job:
 
 @dataclass
 class AnalyticsRecord:
-    """One timed pipeline run (kind "chat", "ask" or "search"): phase durations in ms, hits
+    """One timed pipeline run (kind "chat", "ask", "search" or "completion"): phase ms, hits
     per retrieval strategy, tokens used and their estimated cost."""
     id: str
     user_id: str
