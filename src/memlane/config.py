@@ -114,8 +114,7 @@ class Settings(BaseSettings):
     job_max_attempts: int = 3
 
     # analytics (SPEC G): one record per chat turn, answer, search and /v1 completion, kept
-    # locally only;
-    # buffered, they are written at flush_records, every flush_s, and at shutdown
+    # locally only; buffered, they are written at flush_records, every flush_s, at shutdown
     analytics_flush_records: int = Field(10, ge=1)
     analytics_flush_s: float = Field(10.0, gt=0)
     analytics_retention_days: float = 90.0  # a background job deletes older records
