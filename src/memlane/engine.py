@@ -58,7 +58,7 @@ class Engine:
         self.conversations = Conversations(settings, store, models, llm,
                                            load_agents(settings.agents_file))
         self.turns = Turns(settings, self.conversations, self.asker, llm, self.jobs, emotions,
-                           self.analytics)
+                           self.analytics, self.memories, self.learn)
         self.assistant = (VoiceAssistant(voice, emotions, self.turns) if voice else None)
         self.extractor = Extractor(self.memories, store, models, llm)
         self.summariser = Summariser(store, llm, keep_recent=settings.working_memory)
@@ -135,10 +135,21 @@ class Engine:
             log.exception("database ping failed")
             return False
 
-    async def learn(self, user_id: str, text: str, metadata: dict | None = None) -> None:
-        """Queue fact extraction from something the user said (when enabled)."""
-        if self._extracting() and text.strip():
-            await self.jobs.enqueue("extract", user_id, {"text": text, **(metadata or {})})
+    async def hear(self, user_id: str, text: str, metadata: dict | None = None
+                   ) -> Memory | None:
+        """What the user told in a chat message, kept at once (findable by the next turn)
+        and queued for fact extraction; None when it told nothing."""
+        memory = await self.memories.keep_told(user_id, text, metadata or {})
+        if memory is not None:
+            await self.learn(user_id, memory)
+        return memory
+
+    async def learn(self, user_id: str, told: Memory) -> None:
+        """Queue fact extraction from what the user told (when enabled)."""
+        if self._extracting():
+            await self.jobs.enqueue("extract", user_id, {
+                "text": told.text, "memory_id": told.id,
+                **{k: v for k, v in told.metadata.items() if k != "emotion"}})
 
     async def remember(self, user_id: str, told: list[str | TranscriptEvent], *,
                        type: str = "semantic", metadata: dict | None = None,
@@ -169,8 +180,11 @@ class Engine:
     # background jobs ----------------------------------------------------------------
     async def _extract_job(self, job: Job) -> dict:
         p = job.payload
-        metadata = {k: v for k, v in p.items() if k != "text"}
-        decisions = await self.extractor.run(job.user_id, p["text"], metadata)
+        metadata = {k: v for k, v in p.items() if k not in ("text", "memory_id")}
+        told_as = frozenset([p["memory_id"]]) if p.get("memory_id") else frozenset()
+        decisions = await self.extractor.run(job.user_id, p["text"],
+                                             {**metadata, "told_in": p.get("memory_id")},
+                                             exclude=told_as)
         return {"decisions": [d.as_dict() for d in decisions]}
 
     async def _summarise_job(self, job: Job) -> dict:
@@ -179,7 +193,7 @@ class Engine:
 
     async def _extract_long_text(self, memory: Memory) -> None:
         s = self.settings
-        if (self._extracting() and memory.source != Source.extraction
+        if (self._extracting() and memory.source not in (Source.extraction, Source.chat)
                 and len(memory.text) >= s.extract_min_chars):
             await self.jobs.enqueue("extract", memory.user_id,
                                     {"text": memory.text, "memory_id": memory.id})

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..chat.grounding import guarded
 from ..engine import Engine
 from ..errors import BadRequest, MemlaneError, NotFound, PayloadTooLarge
 from ..models.llm import Delta, Usage
@@ -174,11 +175,14 @@ async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep)
                "stop": [body.stop] if isinstance(body.stop, str) else body.stop}
     user_id = await engine.accounts.acting_for(user, body.user)
     phases = Phases()
-    prompt, _ = await engine.asker.augment(user_id, messages, max_tokens=max_tokens,
-                                           phases=phases)
-    deltas = engine.llm.generate(prompt, **options)
     said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-    reply, done = Reply(body.model), Finish(engine, user_id, said, phases)
+    with phases.span("save_user"):
+        await engine.hear(user_id, said, {"source": "openai"})
+    prompt, items = await engine.asker.augment(user_id, messages, max_tokens=max_tokens,
+                                               phases=phases)
+    deltas = guarded(engine.llm.generate(prompt, **options), said, items,
+                     [m["content"] for m in messages])
+    reply, done = Reply(body.model), Finish(engine, user_id, phases)
     if not body.stream:
         with phases.span("generation"):
             text, finish, usage = await _collect(deltas, phases)
@@ -281,19 +285,14 @@ async def _collect(deltas: AsyncIterator[Delta], phases: Phases) -> tuple[str, s
 
 
 class Finish:
-    """After a completion: record its analytics and queue fact extraction from what the
-    user said."""
+    """After a completion: record its analytics."""
 
-    def __init__(self, engine: Engine, user_id: str, said: str, phases: Phases):
-        self.engine, self.user_id, self.said, self.phases = engine, user_id, said, phases
+    def __init__(self, engine: Engine, user_id: str, phases: Phases):
+        self.engine, self.user_id, self.phases = engine, user_id, phases
 
     async def __call__(self, usage: Usage) -> None:
         self.engine.analytics.record("completion", self.user_id, self.phases.total(),
                                      self.phases.hits, usage=usage)
-        try:
-            await self.engine.learn(self.user_id, self.said, {"source": "openai"})
-        except Exception:  # the reply is already made; losing a fact must not lose it
-            log.exception("could not queue fact extraction")
 
 
 def _schema(response_format: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 
-from ..models.llm import LLM, Usage
+from ..models.llm import Delta, Usage
 from ..timing import Phases
 from .events import ContextItem, Done, Event, Token
 
@@ -15,14 +15,13 @@ _DONT_KNOW = re.compile(r"\b(i don'?t know|not (?:mentioned|available|in (?:the|
                         re.I)
 
 
-async def stream_reply(llm: LLM, messages: list[dict[str, str]], items: Sequence[ContextItem],
-                       phases: Phases, *, max_tokens: int, temperature: float
-                       ) -> AsyncIterator[Event]:
+async def stream_reply(deltas: AsyncIterator[Delta], items: Sequence[ContextItem],
+                       phases: Phases) -> AsyncIterator[Event]:
+    """``deltas``: the LLM's generation (not started yet: it is timed here)."""
     parts: list[str] = []
     usage, reason = Usage(), "stop"
     with phases.span("generation"):
-        async for delta in llm.generate(messages, max_tokens=max_tokens,
-                                        temperature=temperature):
+        async for delta in deltas:
             if delta.text:
                 if not parts:
                     phases.since_start("first_token")

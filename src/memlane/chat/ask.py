@@ -53,9 +53,9 @@ class Asker:
                 render_memories(items, memories), today)
             messages = [{"role": "system", "content": system},
                         {"role": "user", "content": prompts.ask_user(question)}]
-        async for event in stream_reply(self.llm, messages, items, phases,
-                                        max_tokens=max_tokens,
-                                        temperature=self.settings.llm_temperature):
+        deltas = self.llm.generate(messages, max_tokens=max_tokens,
+                                   temperature=self.settings.llm_temperature)
+        async for event in stream_reply(deltas, items, phases):
             yield self._recorded(user_id, phases, event) if isinstance(event, Done) else event
 
     def _recorded(self, user_id: str, phases: Phases, done: Done) -> Done:

@@ -14,18 +14,23 @@ ASK_SYSTEM = (
     "said or did is not an answer. If the memories do not contain the answer, reply "
     f"exactly: {DONT_KNOW}")
 
-CHAT_SYSTEM = (
-    "You are a helpful assistant with a long-term memory of the user. Use what you remember "
-    "when it helps, cite remembered facts by number like [2], and never invent memories. "
-    "Be brief and warm.")
+GROUNDING = (
+    "When you use a memory, say what it says (the number, name or date itself) and put its "
+    "number after it, like \"Your sister's birthday is June 14 [2]\"; never write the number "
+    "in place of the fact. Never invent memories: if the user asks about themselves and the "
+    "memories do not say, reply that you don't know. When memories disagree, the latest "
+    "one holds.")
+
+CHAT_SYSTEM = ("You are a helpful assistant with a long-term memory of the user. Use what "
+               f"you remember when it helps. {GROUNDING} Be brief and warm.")
 
 VOICE_SYSTEM = (
     "You are a voice assistant with a long-term memory of the user. Your words are spoken "
     "aloud: answer in one or two short sentences of plain speech, no lists, no markdown. "
-    "Use what you remember when it helps and never invent memories.")
+    "Use what you remember when it helps and never invent memories; if the user asks about "
+    "themselves and the memories do not say, reply that you don't know.")
 
-MEMORY_NOTE = ("What you remember about the user follows; use it when it helps, cite it by "
-               "number like [2], and never invent memories.")
+MEMORY_NOTE = f"What you remember about the user follows; use it when it helps. {GROUNDING}"
 
 
 def memory_section(rendered: str, today: str) -> str:

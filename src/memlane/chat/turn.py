@@ -1,16 +1,19 @@
-"""The chat turn pipeline (SPEC C): save the user message → analyse and retrieve → build
-the context within budgets → stream the reply (time to first token recorded) → save it →
-enqueue background work (fact extraction, summarisation). Every phase is timed."""
+"""The chat turn pipeline (SPEC C): save the user message and keep what it tells as a
+memory at once → analyse and retrieve → build the context within budgets → stream the
+reply (time to first token recorded; a personal question is answered only from memories,
+see `grounding`) → save it → enqueue background work (fact extraction from what was told,
+summarisation). Every phase is timed."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from ..analytics.recorder import Recorder
 from ..config import Settings
-from ..domain import Conversation, Message, Role, utcnow
+from ..domain import Conversation, Memory, Message, Role, utcnow
 from ..emotion.reading import EmotionReading
 from ..emotion.service import Emotions
 from ..jobs import Jobs
+from ..memory.service import MemoryService
 from ..memory.context import (
     Budgets,
     budgets_for,
@@ -26,15 +29,19 @@ from .answering import stream_reply
 from .ask import Asker
 from .emotional import emotional_section, is_clear
 from .events import Contexts, Done, Event
+from .grounding import guarded
 from .personas import relevant_persona
 from .service import Conversations
 
 
 class Turns:
     def __init__(self, settings: Settings, conversations: Conversations, asker: Asker,
-                 llm: LLM, jobs: Jobs, emotions: Emotions, recorder: Recorder):
+                 llm: LLM, jobs: Jobs, emotions: Emotions, recorder: Recorder,
+                 memories: MemoryService, learn: Callable[[str, Memory], Awaitable[None]]):
+        """``learn``: queues fact extraction from a memory the user told."""
         self.settings, self.conversations, self.asker = settings, conversations, asker
         self.llm, self.jobs, self.emotions, self.recorder = llm, jobs, emotions, recorder
+        self.memories, self.learn = memories, learn
 
     async def run(self, user_id: str, conversation_id: str | None, text: str, *,
                   max_tokens: int | None = None, emotion: EmotionReading | None = None,
@@ -50,22 +57,28 @@ class Turns:
             history = list(await chats.working(conversation))
         with phases.span("save_user"):
             reading = emotion or await self.emotions.detect(text)
+            importance = self.emotions.importance(text, reading)
             asked = await chats.save(conversation, Role.user, text, emotion=reading.label,
-                                     importance=self.emotions.importance(text, reading),
+                                     importance=importance,
                                      metadata={**(metadata or {}),
                                                "emotion": reading.as_dict()})
+            kept = await self.memories.keep_told(
+                user_id, text, {"conversation_id": conversation.id, "message_id": asked.id},
+                emotion=reading.label, importance=importance)
         max_tokens = max_tokens or agent.max_tokens or self.settings.llm_max_tokens
         messages, items = await self._prompt(conversation, agent, history, text, reading,
                                              max_tokens, phases, asked.id)
         ids = {"conversation_id": conversation.id, "user_message_id": asked.id,
-               "emotion": reading.as_dict()}
+               "emotion": reading.as_dict(), "remembered": [kept.id] if kept else []}
         yield Contexts(items, dict(ids))
         temperature = (agent.temperature if agent.temperature is not None
                        else self.settings.llm_temperature)
-        async for event in stream_reply(self.llm, messages, items, phases,
-                                        max_tokens=max_tokens, temperature=temperature):
+        said = [m.content for m in history if m.role == Role.user]
+        deltas = guarded(self.llm.generate(messages, max_tokens=max_tokens,
+                                           temperature=temperature), text, items, said)
+        async for event in stream_reply(deltas, items, phases):
             if isinstance(event, Done):
-                await self._finish(conversation, asked, event, phases, ids)
+                await self._finish(conversation, asked, kept, event, phases, ids)
             yield event
 
     async def _prompt(self, conversation: Conversation, agent: AgentConfig, history: list,
@@ -136,27 +149,25 @@ class Turns:
             summary = latest.text if latest else ""
         return prompts.chat_frame(base, persona, summary)
 
-    async def _finish(self, conversation: Conversation, asked: Message, done: Done,
-                      phases: Phases, ids: dict) -> None:
+    async def _finish(self, conversation: Conversation, asked: Message, kept: Memory | None,
+                      done: Done, phases: Phases, ids: dict) -> None:
         with phases.span("save"):
             reply = await self.conversations.save(
                 conversation, Role.assistant, done.answer,
                 metadata={"citations": done.citations,
                           "first_token_ms": phases.ms.get("first_token")})
         with phases.span("enqueue"):
-            await self._enqueue(conversation, asked, reply)
+            await self._enqueue(conversation, asked, kept, reply)
         done.timings_ms = phases.total()
         done.extra = {**ids, "message_id": reply.id}
         self.recorder.record("chat", conversation.user_id, done.timings_ms, phases.hits,
                              usage=done.usage, conversation_id=conversation.id)
 
-    async def _enqueue(self, conversation: Conversation, asked: Message,
+    async def _enqueue(self, conversation: Conversation, asked: Message, kept: Memory | None,
                        reply: Message) -> None:
         s = self.settings
-        if s.extraction_enabled and self.llm.generates:
-            await self.jobs.enqueue("extract", conversation.user_id, {
-                "text": asked.content, "conversation_id": conversation.id,
-                "message_id": asked.id})
+        if kept is not None:
+            await self.learn(conversation.user_id, kept)
         every = s.summarise_every
         due = reply.seq > s.working_memory and reply.seq // every > (asked.seq - 1) // every
         if self.llm.generates and due:

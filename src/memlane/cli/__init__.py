@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .admin import keys, users
-from .client import add, delete, export, get, import_, list_, search
+from .client import add, delete, export, get, history, import_, list_, restore, search
 from .evaluate import eval_
 from .serve import serve
 from .talk import ask, chat
@@ -18,7 +18,8 @@ def cli() -> None:
     """memlane: a local-first memory server."""
 
 
-for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, delete, import_,
+for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, history, restore,
+                delete, import_,
                 export, users, keys, eval_):
     cli.add_command(command)
 

@@ -65,14 +65,16 @@ def search(query, limit, types, url, key, as_json):
 @click.command("list")
 @click.option("--type", "types", type=TYPES, multiple=True)
 @click.option("--entity")
+@click.option("--superseded", is_flag=True, help="Include superseded memories.")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--offset", default=0)
 @url_option
 @key_option
 @_json_option
-def list_(types, entity, limit, offset, url, key, as_json):
+def list_(types, entity, superseded, limit, offset, url, key, as_json):
     """List memories, newest first."""
-    params = {"type": list(types), "entity": entity, "limit": limit, "offset": offset}
+    params = {"type": list(types), "entity": entity, "limit": limit, "offset": offset,
+              "include_superseded": "true" if superseded else None}
     out = api_from(url, key).call("GET", "/api/memories",
                                   params={k: v for k, v in params.items() if v})
     if as_json:
@@ -90,6 +92,27 @@ def get(memory_id, url, key):
     """Show one memory as JSON."""
     click.echo(json.dumps(api_from(url, key).call("GET", f"/api/memories/{memory_id}"),
                           indent=2))
+
+
+@click.command()
+@click.argument("memory_id")
+@url_option
+@key_option
+def history(memory_id, url, key):
+    """Show a memory's audit trail (adds, edits, supersessions, restores)."""
+    for h in api_from(url, key).call("GET", f"/api/memories/{memory_id}/history"):
+        change = (f"{h['old_text']!r} -> {h['new_text']!r}" if h["old_text"] != h["new_text"]
+                  else repr(h["new_text"]))
+        click.echo(f"{h['created_at'][:19]}  {h['event']:<9} {h['actor']:<10} {change}")
+
+
+@click.command()
+@click.argument("memory_id")
+@url_option
+@key_option
+def restore(memory_id, url, key):
+    """Make a superseded memory current again (its successor is superseded)."""
+    click.echo(_show(api_from(url, key).call("POST", f"/api/memories/{memory_id}/restore")))
 
 
 @click.command()

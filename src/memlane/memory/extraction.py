@@ -1,23 +1,27 @@
-"""Fact extraction (SPEC C): an LLM pulls atomic facts out of a chat turn or a long text;
-each is compared with the most similar existing memories and decided ADD / UPDATE /
-DELETE (supersede: the old memory gets a validity end and stays, the new one is added) /
-NOTHING. Output is constrained by JSON schemas, so the small local model manages it;
-clear cases (nothing similar, or the same words already stored) skip the LLM."""
+"""Fact extraction (SPEC C): an LLM pulls atomic facts out of what the user told (the
+statements of a chat turn, or a long text); each is compared with the most similar
+existing memories and decided ADD / UPDATE / DELETE / NOTHING. UPDATE and DELETE
+supersede: the new memory is added, the old one keeps its text and gets a validity end.
+A fact, or a merged text, is kept only when it is grounded in its sources (`told`): a
+small model's invented values never become the user's memories. Output is constrained by
+JSON schemas; clear cases (nothing similar, or the same words already stored) skip the
+LLM."""
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain import Memory, MemoryFilter, MemoryType, Source, utcnow
+from ..domain import Memory, MemoryFilter, MemoryType, Source
 from ..models.llm import LLM
 from ..models.runner import ModelRunner
-from ..schemas import MemoryCreate, MemoryPatch
+from ..schemas import MemoryCreate
 from ..store.base import Store
 from .chunking import normalise_text
 from .service import MemoryService
+from .told import told, ungrounded
 
 log = logging.getLogger(__name__)
 _WORDS = re.compile(r"[a-z0-9']+")
@@ -67,21 +71,34 @@ class Extractor:
         self.similar, self.same = similar, same
 
     async def run(self, user_id: str, text: str, metadata: dict[str, Any],
-                  occurred_at: datetime | None = None) -> list[Decision]:
-        facts = await self.facts(text)
-        return [await self.apply(user_id, f, metadata, occurred_at) for f in facts]
+                  occurred_at: datetime | None = None, *,
+                  exclude: frozenset[str] = frozenset()) -> list[Decision]:
+        """``exclude``: memories not to compare with (the one this text was stored as)."""
+        said = told(text)
+        if not said:
+            return []
+        facts, refused = await self.facts(said)
+        decisions = [Decision("REFUSED", f) for f in refused]
+        return decisions + [await self.apply(user_id, f, metadata, occurred_at, said, exclude)
+                            for f in facts]
 
-    async def facts(self, text: str) -> list[str]:
+    async def facts(self, said: str) -> tuple[list[str], list[str]]:
+        """The grounded facts in what was said, and the ungrounded ones refused."""
         out = await self.llm.complete_json(
             [{"role": "system", "content": FACTS_PROMPT},
-             {"role": "user", "content": text[:6000]}], FACTS_SCHEMA, max_tokens=300,
+             {"role": "user", "content": said[:6000]}], FACTS_SCHEMA, max_tokens=300,
             temperature=0.0)
         facts = [normalise_text(f) for f in (out or {}).get("facts", []) if isinstance(f, str)]
-        return list(dict.fromkeys(f for f in facts if len(f) >= 8))
+        facts = list(dict.fromkeys(f for f in facts if len(f) >= 8))
+        refused = [f for f in facts if ungrounded(f, [said])]
+        for fact in refused:
+            log.info("extraction: refused an ungrounded fact (%s)", ungrounded(fact, [said]))
+        return [f for f in facts if f not in refused], refused
 
     async def apply(self, user_id: str, fact: str, metadata: dict[str, Any],
-                    occurred_at: datetime | None) -> Decision:
-        similar = await self._similar(user_id, fact)
+                    occurred_at: datetime | None, said: str = "",
+                    exclude: frozenset[str] = frozenset()) -> Decision:
+        similar = [(m, s) for m, s in await self._similar(user_id, fact) if m.id not in exclude]
         if any(normalise_text(m.text).lower() == fact.lower() for m, _ in similar):
             return Decision("NOTHING", fact, target_id=similar[0][0].id)
         if not similar:
@@ -91,12 +108,12 @@ class Extractor:
         event, target, text = await self._decide(fact, [m for m, _ in similar])
         if event == "ADD" or target is None:
             return await self._add(user_id, fact, metadata, occurred_at)
-        if event == "UPDATE":
-            updated = await self.memories.update(user_id, target.id, MemoryPatch(text=text),
-                                                 actor="extraction")
-            return Decision("UPDATE", text, updated.id, target.id)
-        if event == "DELETE":
-            return await self._supersede(user_id, target, text, metadata, occurred_at)
+        if event in ("UPDATE", "DELETE"):
+            sources = [said or fact, target.text] if event == "UPDATE" else [said or fact]
+            text = text if not ungrounded(text, sources) else fact
+            new = await self.memories.supersede(user_id, target, self._item(
+                text, metadata, occurred_at), actor="extraction")
+            return Decision(event, text, new.id, target.id)
         return Decision("NOTHING", fact, target_id=target.id)
 
     async def _similar(self, user_id: str, fact: str) -> list[tuple[Memory, float]]:
@@ -121,19 +138,15 @@ class Extractor:
 
     async def _add(self, user_id: str, fact: str, metadata: dict[str, Any],
                    occurred_at: datetime | None) -> Decision:
-        memory, _ = await self.memories.add(user_id, MemoryCreate(
-            text=fact, type=MemoryType.semantic, source=Source.extraction,
-            metadata=metadata, occurred_at=occurred_at), actor="extraction")
+        memory, _ = await self.memories.add(user_id, self._item(fact, metadata, occurred_at),
+                                            actor="extraction")
         return Decision("ADD", fact, memory.id)
 
-    async def _supersede(self, user_id: str, old: Memory, text: str,
-                         metadata: dict[str, Any], occurred_at: datetime | None) -> Decision:
-        added = await self._add(user_id, text, {**metadata, "supersedes": old.id}, occurred_at)
-        now = utcnow()
-        ended = replace(old, valid_until=now, updated_at=now,
-                        metadata={**old.metadata, "superseded_by": added.memory_id})
-        await self.store.update_memory(ended, old_text=old.text, actor="extraction")
-        return Decision("DELETE", text, added.memory_id, old.id)
+    @staticmethod
+    def _item(text: str, metadata: dict[str, Any], occurred_at: datetime | None
+              ) -> MemoryCreate:
+        return MemoryCreate(text=text, type=MemoryType.semantic, source=Source.extraction,
+                            metadata=metadata, occurred_at=occurred_at)
 
 
 def _own_words(text: str, fact: str) -> str:

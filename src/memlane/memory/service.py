@@ -11,14 +11,15 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..config import Settings
-from ..domain import HistoryEntry, Memory, MemoryFilter, utcnow
+from ..domain import HistoryEntry, Memory, MemoryFilter, MemoryType, Source, utcnow
 from ..emotion.service import Emotions
-from ..errors import Invalid, NotFound, PayloadTooLarge
+from ..errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from ..models.runner import ModelRunner
 from ..schemas import MemoryCreate, MemoryOut, MemoryPatch
 from ..store.base import Store
 from .chunking import content_hash
 from .ingest import prepare
+from .told import told
 
 
 class MemoryService:
@@ -59,6 +60,8 @@ class MemoryService:
             found = await self.store.find_memory(user_id, client_id=item.client_id)
         if found is None:
             found = await self.store.find_memory(user_id, content_hash=content_hash(item.text))
+            if found is not None and found.valid_until is not None:
+                found = None  # told again after it was superseded: current once more
         return (found, False) if found else None
 
     async def _insert(self, user_id: str, item: MemoryCreate, prep, actor: str) -> Memory:
@@ -75,6 +78,52 @@ class MemoryService:
             confidence=s.default_confidence if item.confidence is None else item.confidence,
             content_hash=content_hash(item.text))
         return await self.store.insert_memory(memory, prep.chunks, prep.mentions, actor=actor)
+
+    async def keep_told(self, user_id: str, text: str, metadata: dict[str, Any], *,
+                        emotion: str | None = None, importance: float | None = None
+                        ) -> Memory | None:
+        """The statements of a chat message, stored at once (SPEC C's short-term tier) so
+        the next turn finds them; source ``chat``. None when the message told nothing (a
+        question, a greeting)."""
+        said = told(text)[:self.settings.max_text_chars]
+        if not said:
+            return None
+        memory, _ = await self.add(user_id, MemoryCreate(
+            text=said, type=MemoryType.episodic, source=Source.chat, metadata=metadata,
+            emotion=emotion, importance=importance), actor="chat")
+        return memory
+
+    async def supersede(self, user_id: str, old: Memory, item: MemoryCreate,
+                        actor: str) -> Memory:
+        """Add ``item`` as the memory that replaces ``old``; ``old`` keeps its text, gets a
+        validity end and a link to its successor, and stays readable and restorable."""
+        new, _ = await self.add(user_id, item.model_copy(
+            update={"metadata": {**item.metadata, "supersedes": old.id}}), actor)
+        if new.id != old.id:
+            await self._end(old, new.id, actor)
+        return new
+
+    async def restore(self, user_id: str, memory_id: str, actor: str = "user") -> Memory:
+        """Make a superseded memory current again; its successor is ended in its place."""
+        old = await self.get(user_id, memory_id)
+        if old.valid_until is None:
+            raise Conflict(f"memory {memory_id} is current; only a superseded memory can be "
+                           "restored")
+        successor = old.metadata.get("superseded_by")
+        newer = await self.store.get_memory(user_id, successor) if successor else None
+        if newer is not None and newer.valid_until is None:
+            await self._end(newer, old.id, actor)
+        metadata = {k: v for k, v in old.metadata.items() if k != "superseded_by"}
+        return await self.store.update_memory(
+            replace(old, valid_until=None, updated_at=utcnow(), metadata=metadata),
+            old_text=old.text, actor=actor, event="RESTORE")
+
+    async def _end(self, memory: Memory, successor_id: str, actor: str) -> None:
+        now = utcnow()
+        await self.store.update_memory(
+            replace(memory, valid_until=now, updated_at=now,
+                    metadata={**memory.metadata, "superseded_by": successor_id}),
+            old_text=memory.text, actor=actor, event="SUPERSEDE")
 
     async def get(self, user_id: str, memory_id: str) -> Memory:
         memory = await self.store.get_memory(user_id, memory_id)

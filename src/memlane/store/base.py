@@ -118,10 +118,12 @@ class Store(ABC):
     @abstractmethod
     async def update_memory(self, memory: Memory, *, old_text: str, actor: str,
                             chunks: list[Chunk] | None = None,
-                            mentions: list[EntityMention] | None = None) -> Memory:
+                            mentions: list[EntityMention] | None = None,
+                            event: str = "UPDATE") -> Memory:
         """Write ``memory``'s fields (matched by id *and* user_id). When ``chunks`` is given
         the chunks/vectors/keyword rows are replaced; when ``mentions`` is given the entity
-        links are replaced. Adds an UPDATE history entry. errors.NotFound if absent."""
+        links are replaced. Adds a history entry of ``event`` (UPDATE, SUPERSEDE, RESTORE).
+        errors.NotFound if absent."""
 
     @abstractmethod
     async def delete_memory(self, user_id: str, memory_id: str, *, actor: str) -> bool:

@@ -293,9 +293,11 @@ class SQLiteStore(Store):
 
     async def update_memory(self, memory: Memory, *, old_text: str, actor: str,
                             chunks: list[Chunk] | None = None,
-                            mentions: list[EntityMention] | None = None) -> Memory:
+                            mentions: list[EntityMention] | None = None,
+                            event: str = "UPDATE") -> Memory:
         """Writes every field except access_count/last_accessed_at (see record_access)."""
-        return await self._write(mem.update_memory, memory, old_text, actor, chunks, mentions)
+        return await self._write(mem.update_memory, memory, old_text, actor, chunks, mentions,
+                                 event)
 
     async def delete_memory(self, user_id: str, memory_id: str, *, actor: str) -> bool:
         return await self._write(mem.delete_memory, user_id, memory_id, actor)

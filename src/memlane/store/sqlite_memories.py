@@ -115,7 +115,8 @@ def insert_memory(conn: sqlite3.Connection, memory: Memory, chunks: list[Chunk],
 
 
 def update_memory(conn: sqlite3.Connection, memory: Memory, old_text: str, actor: str,
-                  chunks: list[Chunk] | None, mentions: list[EntityMention] | None) -> Memory:
+                  chunks: list[Chunk] | None, mentions: list[EntityMention] | None,
+                  event: str = "UPDATE") -> Memory:
     values = dict(zip(MEMORY_COLUMNS, memory_params(memory)))
     try:
         cur = conn.execute(_UPDATE_MEMORY, (*(values[c] for c in _UPDATABLE),
@@ -131,7 +132,7 @@ def update_memory(conn: sqlite3.Connection, memory: Memory, old_text: str, actor
     if mentions is not None:
         unlink_entities(conn, memory.id)
         link_entities(conn, memory.user_id, memory.id, mentions)
-    add_history(conn, memory.user_id, memory.id, "UPDATE", old_text, memory.text, actor,
+    add_history(conn, memory.user_id, memory.id, event, old_text, memory.text, actor,
                 {"rechunked": chunks is not None, "relinked": mentions is not None})
     bump_version(conn, memory.user_id)
     return load_memories(conn, memory.user_id, [memory.id])[memory.id]

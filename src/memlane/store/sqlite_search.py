@@ -250,21 +250,31 @@ def list_entities(conn: sqlite3.Connection, user_id: str, query: str | None, lim
 
 
 # neighbours --------------------------------------------------------------------------
+# A memory's exchange: its conversation, transcript or session id (an explicit one only).
+SESSION = ("coalesce(json_extract(metadata, '$.session'), "
+           "json_extract(metadata, '$.conversation_id'))")
+NEIGHBOUR_SCAN = 50  # rows looked at either side for the same session
+
+
 def neighbours(conn: sqlite3.Connection, user_id: str, memory_ids: list[str], window: int,
                max_gap_s: float) -> dict[str, list[str]]:
+    """The memories told just before and after each one in the same session (none for a
+    memory without a session): independent memories are never neighbours."""
     out: dict[str, list[str]] = {}
     for memory_id in dict.fromkeys(memory_ids):
-        row = conn.execute("SELECT rowid, event_at FROM memories WHERE id = ? AND user_id = ?",
-                           (memory_id, user_id)).fetchone()
+        row = conn.execute(f"SELECT rowid, event_at, {SESSION} FROM memories "
+                           "WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
         if row is None:
             continue
-        rowid, event_at = row
+        rowid, event_at, session = row
         around = []
-        for op, order in (("<", "DESC"), (">", "ASC")):
+        for op, order in (("<", "DESC"), (">", "ASC")) if session is not None else ():
             around += conn.execute(
-                f"SELECT id, event_at FROM memories INDEXED BY memories_user_order "
-                f"WHERE user_id = ? AND rowid {op} ? "
-                f"AND (valid_until IS NULL OR valid_until > ?) ORDER BY rowid {order} LIMIT ?",
-                (user_id, rowid, now_ts(), window)).fetchall()
+                f"SELECT id, event_at FROM (SELECT rowid AS r, id, event_at, metadata, "
+                f"valid_until FROM memories INDEXED BY memories_user_order "
+                f"WHERE user_id = ? AND rowid {op} ? ORDER BY rowid {order} LIMIT ?) "
+                f"WHERE {SESSION} = ? AND (valid_until IS NULL OR valid_until > ?) "
+                f"ORDER BY r {order} LIMIT ?",
+                (user_id, rowid, NEIGHBOUR_SCAN, session, now_ts(), window)).fetchall()
         out[memory_id] = [mid for mid, at in around if abs(at - event_at) <= max_gap_s]
     return out

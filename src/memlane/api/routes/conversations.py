@@ -68,6 +68,9 @@ class ChatAnswerOut(AnswerOut):
     user_message_id: str
     message_id: str = Field(description="The reply's id")
     emotion: dict[str, Any] = Field(description="How the message read")
+    remembered: list[str] = Field(
+        description="Ids of the memories this message was kept as, at once (its "
+                    "statements; empty for a question or a greeting)")
 
 
 class ChatBody(BaseModel):
@@ -114,9 +117,11 @@ async def delete(conversation_id: str, user: CurrentUser, engine: EngineDep) -> 
 
 
 @router.post("/chat", summary="One chat turn, streamed",
-             description="Saves the message, retrieves memories, streams `contexts` (with "
-                         "the conversation id), `token` events and `done`; then extraction "
-                         "and summarisation run in the background.",
+             description="Saves the message and keeps what it tells as a memory at once "
+                         "(source `chat`; ids in `remembered`), retrieves memories, streams "
+                         "`contexts` (with the conversation id), `token` events and `done`; "
+                         "a question about the user is answered only from memories. Then "
+                         "extraction and summarisation run in the background.",
              responses=responses(ChatAnswerOut))
 async def chat(body: ChatBody, user: CurrentUser, engine: EngineDep):
     if body.conversation_id:

@@ -75,10 +75,12 @@ async def list_memories(
         since: datetime | None = None, until: datetime | None = None,
         entity: Annotated[str | None, Query(max_length=200)] = None,
         metadata: Annotated[str | None, Query(description="JSON object, exact match")] = None,
+        include_superseded: Annotated[bool, Query(description="Also the memories a later "
+                                                  "one superseded")] = False,
         limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> MemoryPage:
     flt = MemoryFilter(types=type, since=aware_utc(since), until=aware_utc(until), entity=entity,
-                       metadata=_metadata(metadata))
+                       metadata=_metadata(metadata), include_superseded=include_superseded)
     memories, total = await engine.memories.list(user.id, flt, limit, offset)
     return MemoryPage(memories=[MemoryOut.of(m) for m in memories], total=total, limit=limit,
                       offset=offset)
@@ -134,6 +136,13 @@ async def update_memory(memory_id: str, body: Annotated[MemoryPatch, Body()],
 async def delete_memory(memory_id: str, user: CurrentUser, engine: EngineDep) -> Response:
     await engine.memories.delete(user.id, memory_id)
     return Response(status_code=204)
+
+
+@router.post("/{memory_id}/restore", summary="Make a superseded memory current again",
+             description="Its successor (the memory that superseded it) is superseded in "
+                         "turn; both keep their texts and history. 409 if it is current.")
+async def restore(memory_id: str, user: CurrentUser, engine: EngineDep) -> MemoryOut:
+    return MemoryOut.of(await engine.memories.restore(user.id, memory_id))
 
 
 @router.get("/{memory_id}/history", summary="Audit trail of a memory")
