@@ -5,8 +5,8 @@ import httpx
 import pytest
 from openai import OpenAI
 
-from memlane.chat.grounding import checked, personal_question
 from memlane.chat.events import ContextItem
+from memlane.chat.grounding import checked, personal_question
 from memlane.chat.prompts import DONT_KNOW
 from memlane.memory.told import told, ungrounded
 from support import run_jobs, sse_events
@@ -151,7 +151,7 @@ def test_independent_typed_notes_are_not_neighbours(client):
         client.post("/api/memories", json={"text": text})
     results = client.post("/api/search", json={"query": "where is my car parked"}).json()
     assert all(r["reasons"].get("neighbour_of_score", 0) == 0 for r in results["results"])
-    assert [r["memory"]["text"] for r in results["results"]][0].startswith("I parked")
+    assert next(r["memory"]["text"] for r in results["results"]).startswith("I parked")
 
 
 # the rules themselves, on a table: how often an invented fact would be accepted

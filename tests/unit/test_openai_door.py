@@ -195,17 +195,21 @@ def test_keys_are_required_and_checked(auth_door):
         auth_door.client("alice").chat.completions.create(model="memlane", messages=[])
 
 
-def test_memory_is_injected_and_the_turn_is_learned(door):
+def test_memory_is_injected_and_what_is_told_is_learned(door):
     door.remember("The garden has three apple trees and a pond")
-    door.client().chat.completions.create(
-        model="memlane", messages=[{"role": "system", "content": "Be brief."},
-                                   {"role": "user", "content": PROMPT}])
+    told = "The pond has four goldfish."
+    for said in (PROMPT, told):
+        door.client().chat.completions.create(
+            model="memlane", messages=[{"role": "system", "content": "Be brief."},
+                                       {"role": "user", "content": said}])
     assert "three apple trees" in door.prompt_for(PROMPT)
     deadline = time.time() + 10
-    while not any(c["json_schema"] and c["messages"][-1]["content"] == PROMPT
+    while not any(c["json_schema"] and c["messages"][-1]["content"] == told
                   for c in door.llm.calls):
-        assert time.time() < deadline, "the user's message was not sent to extraction"
+        assert time.time() < deadline, "the user's statement was not sent to extraction"
         time.sleep(0.05)
+    assert not any(c["json_schema"] and PROMPT in c["messages"][-1]["content"]
+                   for c in door.llm.calls), "a request is not a source of facts"
 
 
 def test_user_field_needs_an_admin_key(auth_door):

@@ -346,6 +346,7 @@ def heard(wav: bytes) -> str:
 
 
 def test_voice_loop_replies_in_spoken_sentences_and_remembers_the_chat(server):
+    httpx.post(f"{server.url}/api/memories", json={"text": "My sister Ann lives in Paris."})
     server.llm.enqueue("Her name is Ann. She lives in Paris [1].")
     with server.ws("/ws/voice") as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "ready"
@@ -371,8 +372,19 @@ def test_voice_loop_replies_in_spoken_sentences_and_remembers_the_chat(server):
     chat = [c["messages"] for c in server.llm.calls if c["json_schema"] is None]
     frame, notes, question = chat[-1]
     assert "spoken aloud" in frame["content"] and "Memories" not in frame["content"]
-    assert notes["role"] == "system" and "remember nothing relevant" in notes["content"]
+    assert notes["role"] == "system" and "My sister Ann lives in Paris." in notes["content"]
     assert question == {"role": "user", "content": "What is my sister's name?"}
+
+
+def test_voice_loop_does_not_invent_what_was_never_told(server):
+    with server.ws("/ws/voice") as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        for frame in frames(said("What is my sister's name?")):
+            ws.send(frame)
+        ws.send(json.dumps({"type": "end"}))
+        events, _ = voice_events(ws)
+    final = next(e for e in events if e["type"] == "reply" and e["final"])
+    assert "Ann" not in final["text"] and "don't know" in final["text"]
 
 
 def test_voice_prompts_keep_a_stable_start_that_is_prefilled(server):

@@ -13,7 +13,6 @@ from ..domain import Conversation, Memory, Message, Role, utcnow
 from ..emotion.reading import EmotionReading
 from ..emotion.service import Emotions
 from ..jobs import Jobs
-from ..memory.service import MemoryService
 from ..memory.context import (
     Budgets,
     budgets_for,
@@ -21,6 +20,7 @@ from ..memory.context import (
     fit_history,
     render_memories,
 )
+from ..memory.service import MemoryService
 from ..models.llm import LLM
 from ..timing import Phases
 from . import prompts

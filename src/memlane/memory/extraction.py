@@ -78,9 +78,26 @@ class Extractor:
         if not said:
             return []
         facts, refused = await self.facts(said)
-        decisions = [Decision("REFUSED", f) for f in refused]
-        return decisions + [await self.apply(user_id, f, metadata, occurred_at, said, exclude)
-                            for f in facts]
+        applied = [await self.apply(user_id, f, metadata, occurred_at, said, exclude)
+                   for f in facts]
+        for told_id in exclude:
+            await self._consolidate(user_id, told_id, said, applied)
+        return [Decision("REFUSED", f) for f in refused] + applied
+
+    async def _consolidate(self, user_id: str, told_id: str, said: str,
+                           applied: list[Decision]) -> None:
+        """A chat message kept verbatim (the short-term tier) gives way to the facts drawn
+        from it, when they say all it said: one current memory per fact, so a later
+        correction supersedes the only copy."""
+        told_as = await self.store.get_memory(user_id, told_id)
+        facts = [d for d in applied if d.memory_id or d.target_id]
+        if (told_as is None or told_as.source != Source.chat or told_as.valid_until
+                or not facts or ungrounded(said, [d.fact for d in facts], min_words=0.7)):
+            return
+        successor = next((d.memory_id or d.target_id for d in facts
+                          if (d.memory_id or d.target_id) != told_id), None)
+        if successor is not None:
+            await self.memories.end(told_as, successor, actor="extraction")
 
     async def facts(self, said: str) -> tuple[list[str], list[str]]:
         """The grounded facts in what was said, and the ungrounded ones refused."""

@@ -100,7 +100,7 @@ class MemoryService:
         new, _ = await self.add(user_id, item.model_copy(
             update={"metadata": {**item.metadata, "supersedes": old.id}}), actor)
         if new.id != old.id:
-            await self._end(old, new.id, actor)
+            await self.end(old, new.id, actor)
         return new
 
     async def restore(self, user_id: str, memory_id: str, actor: str = "user") -> Memory:
@@ -112,13 +112,14 @@ class MemoryService:
         successor = old.metadata.get("superseded_by")
         newer = await self.store.get_memory(user_id, successor) if successor else None
         if newer is not None and newer.valid_until is None:
-            await self._end(newer, old.id, actor)
+            await self.end(newer, old.id, actor)
         metadata = {k: v for k, v in old.metadata.items() if k != "superseded_by"}
         return await self.store.update_memory(
             replace(old, valid_until=None, updated_at=utcnow(), metadata=metadata),
             old_text=old.text, actor=actor, event="RESTORE")
 
-    async def _end(self, memory: Memory, successor_id: str, actor: str) -> None:
+    async def end(self, memory: Memory, successor_id: str, actor: str) -> None:
+        """Supersede ``memory`` by ``successor_id`` (its text and history stay)."""
         now = utcnow()
         await self.store.update_memory(
             replace(memory, valid_until=now, updated_at=now,

@@ -25,6 +25,10 @@ _REMEMBER = re.compile(
     r"(?:remember|note|keep in mind|don't forget|do not forget|save|store|write down|"
     r"make a note|for the record|fyi|note for later|reminder)"
     r"(?:\s+(?:that|this|of this))?(?:\s+for later)?\s*[:,\-–]?\s*", re.I)
+_POLITE = re.compile(r"^(?:please\s+)?(?:can|could|would|will) you\s+(?:please\s+)?"
+                     r"(?:remember|note|save|store|write down|keep in mind)\b", re.I)
+_CLAUSE = re.compile(r"\d|\b(?:is|are|was|were|am|has|have|had|will|'s|’s|lives?|works?|"
+                     r"likes?|loves?|hates?)\b", re.I)
 _SMALL_TALK = frozenset("""
 hi hello hey thanks thank you thx good morning night evening afternoon ok okay bye goodbye
 cool nice great lol yes no yep nope sure got it sounds how are i see hmm wow again so much a
@@ -33,8 +37,9 @@ is was very really
 """.split())
 
 _NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:[.,:/-]\d+)*(?=(?:st|nd|rd|th)?\b)")
-_QUOTED = re.compile(r"[\"“”'‘’`]([^\"“”'‘’`]{2,80})[\"“”'‘’`]")
-_CODE = re.compile(r"\b(?!\d+(?:st|nd|rd|th)\b)(?=\w*[A-Za-z])(?=\w*\d)\w+\b|\b\w+(?:[_#@/\\]\w+)+\b")
+_QUOTED = re.compile(r"[\"“”`]([^\"“”`]{1,80})[\"“”`]|(?<!\w)['‘]([^'‘’]{1,80})['’](?!\w)")
+_CODE = re.compile(r"\b(?!\d+(?:st|nd|rd|th)\b)(?=\w*[A-Za-z])(?=\w*\d)\w+\b|"
+                   r"\b\w+(?:[_#@/\\]\w+)+\b")
 _CAPITAL = re.compile(r"\b[A-Z][\w-]*")
 _WORD = re.compile(r"[a-z0-9]+")
 # words that carry a fact's value as much as a name does: who, which colour, whether not
@@ -65,13 +70,20 @@ def told(text: str) -> str:
     for raw in _SENTENCE.findall(text.replace("\r", "")):
         sentence = raw.strip()
         unwrapped = _REMEMBER.sub("", sentence, count=1).strip()
-        if unwrapped != sentence:  # "remember that …" / "can you remember …?"
-            if unwrapped.endswith("?"):
+        if unwrapped != sentence and _stores(sentence, unwrapped):
+            if unwrapped.endswith("?"):  # "can you remember that my code is 5521?"
                 unwrapped = unwrapped.rstrip("?").strip() + "."
             sentence = unwrapped[:1].upper() + unwrapped[1:]
         if _is_statement(sentence):
             kept.append(sentence)
     return " ".join(kept).strip()
+
+
+def _stores(sentence: str, unwrapped: str) -> bool:
+    """A request to remember a statement, not a recall question ("remember that walk?")."""
+    if not sentence.endswith("?"):
+        return True
+    return bool(_POLITE.match(sentence) and _CLAUSE.search(unwrapped))
 
 
 def is_question(text: str) -> bool:
@@ -95,7 +107,7 @@ def values(text: str) -> set[str]:
     """The specific values a text asserts: numbers, quoted strings, code-like tokens and
     capitalised words (names, places, months), lower-cased."""
     found = {_digits(n) for n in _NUMBER.findall(text)}
-    found |= {q.strip().lower() for q in _QUOTED.findall(text)}
+    found |= {q.strip().lower() for pair in _QUOTED.findall(text) for q in pair if q.strip()}
     found |= {c.lower() for c in _CODE.findall(text)}
     found |= {w for w in _WORD.findall(text.lower()) if w in _VALUE_WORDS}
     found |= {"not" for w in re.findall(r"\w+n't\b", text.lower())}
