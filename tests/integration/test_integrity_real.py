@@ -73,8 +73,8 @@ def test_rest_chat_keeps_the_passport_number_and_invents_nothing(served):
 
 
 def test_openai_client_keeps_the_passport_number(served):
-    client = openai.OpenAI(base_url=f"{served.base_url}v1", api_key="unused", timeout=300,
-                           max_retries=0)
+    client = openai.OpenAI(base_url=str(served.base_url).rstrip("/") + "/v1",
+                           api_key="unused", timeout=300, max_retries=0)
 
     def complete(text: str) -> str:
         done = client.chat.completions.create(
