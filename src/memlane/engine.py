@@ -13,6 +13,7 @@ from .analytics.recorder import Recorder
 from .analytics.retention import PRUNE_JOB, Retention
 from .chat.agents import load_agents
 from .chat.ask import Asker
+from .chat.recall import Recall, recall
 from .chat.service import Conversations
 from .chat.turn import Turns
 from .config import Settings
@@ -111,6 +112,12 @@ class Engine:
         outcome = await self.retriever.search(user_id, query)
         self.analytics.record("search", user_id, outcome.timings_ms, outcome.phases.hits)
         return outcome
+
+    async def recall(self, user_id: str, messages: list[dict[str, str]],
+                     limit: int | None = None) -> Recall:
+        """The memories an agent should see before its next turn in this conversation."""
+        return await recall(self.asker, user_id, messages, limit=limit,
+                            max_tokens=self.settings.llm_max_tokens)
 
     async def entities(self, user_id: str, query: str | None = None, limit: int = 100,
                        offset: int = 0):

@@ -9,6 +9,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
+from ..mcp.http import PATH as MCP_PATH
+from ..mcp.http import McpDoor
 from . import errors, metrics, openai, openapi, ws
 from .limits import BodyLimit, Buckets, RateLimit
 from .requests import RequestId
@@ -29,12 +31,14 @@ from .routes import (
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or load_settings()
     engine = engine or Engine.from_settings(settings)
+    mcp = McpDoor(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await engine.start()
         try:
-            yield
+            async with mcp.run():
+                yield
         finally:
             await engine.stop()
 
@@ -49,6 +53,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(openai.router, prefix="/v1")
     app.include_router(ws.router)
     app.include_router(metrics.router)
+    app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
     app.state.metrics = metrics.Metrics()
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

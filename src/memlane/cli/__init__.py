@@ -7,6 +7,7 @@ import click
 from .admin import keys, users
 from .client import add, delete, export, get, import_, list_, search
 from .evaluate import eval_
+from .mcp import mcp
 from .serve import serve
 from .talk import ask, chat
 from .voice import transcribe, voice
@@ -19,7 +20,7 @@ def cli() -> None:
 
 
 for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, delete, import_,
-                export, users, keys, eval_):
+                export, users, keys, eval_, mcp):
     cli.add_command(command)
 
 
