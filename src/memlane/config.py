@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     max_batch: int = 500
     max_search_limit: int = 100
     max_page_size: int = 500
+    max_import_bytes: int = 2_000_000_000  # POST /api/import (streamed to a temp file)
 
     # ingest
     chunk_chars: int = 800

@@ -21,6 +21,7 @@ from .domain import Job, Memory, MemoryType, Source
 from .emotion.reading import EmotionReading
 from .emotion.service import Emotions
 from .errors import Invalid
+from .importers.service import Importer
 from .jobs import Jobs
 from .memory.extraction import Extractor
 from .memory.retrieval import Retriever, SearchOutcome
@@ -63,6 +64,7 @@ class Engine:
         self.assistant = (VoiceAssistant(voice, emotions, self.turns) if voice else None)
         self.extractor = Extractor(self.memories, store, models, llm)
         self.summariser = Summariser(store, llm, keep_recent=settings.working_memory)
+        self.importer = Importer(self.memories, self.learn)
         self.jobs.register("extract", self._extract_job)
         self.jobs.register("summarise", self._summarise_job)
         self.jobs.register(PRUNE_JOB, self.retention.prune)
@@ -186,7 +188,7 @@ class Engine:
 
     async def _extract_long_text(self, memory: Memory) -> None:
         s = self.settings
-        if (self._extracting() and memory.source != Source.extraction
+        if (self._extracting() and memory.source not in (Source.extraction, Source.import_)
                 and len(memory.text) >= s.extract_min_chars):
             await self.jobs.enqueue("extract", memory.user_id,
                                     {"text": memory.text, "memory_id": memory.id})

@@ -23,6 +23,7 @@ from .routes import (
     emotions,
     entities,
     health,
+    imports,
     memories,
     search,
 )
@@ -48,14 +49,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.install(app)
     openapi.install(app)
     for module in (health, auth, admin, memories, search, entities, ask, conversations, emotions,
-                   analytics):
+                   analytics, imports):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
     app.include_router(ws.router)
     app.include_router(metrics.router)
     app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
     app.state.metrics = metrics.Metrics()
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       wider={"/api/import": settings.max_import_bytes})
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],

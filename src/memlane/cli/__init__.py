@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from .admin import keys, users
-from .client import add, delete, export, get, import_, list_, search
+from .client import add, delete, export, get, list_, search
 from .evaluate import eval_
+from .imports import import_
 from .mcp import mcp
 from .serve import serve
 from .talk import ask, chat
