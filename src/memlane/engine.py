@@ -15,6 +15,7 @@ from .chat.agents import load_agents
 from .chat.ask import Asker
 from .chat.recall import Recall, recall
 from .chat.service import Conversations
+from .chat.threads import Threads
 from .chat.turn import Turns
 from .config import Settings
 from .domain import Job, Memory, MemoryType, Source
@@ -65,6 +66,7 @@ class Engine:
         self.extractor = Extractor(self.memories, store, models, llm)
         self.summariser = Summariser(store, llm, keep_recent=settings.working_memory)
         self.importer = Importer(self.memories, self.learn)
+        self.threads = Threads(store)
         self.jobs.register("extract", self._extract_job)
         self.jobs.register("summarise", self._summarise_job)
         self.jobs.register(PRUNE_JOB, self.retention.prune)

@@ -11,7 +11,7 @@ from ..config import Settings, load_settings
 from ..engine import Engine
 from ..mcp.http import PATH as MCP_PATH
 from ..mcp.http import McpDoor
-from . import errors, metrics, openai, openapi, ws
+from . import errors, metrics, openai, openapi, responses, ws
 from .limits import BodyLimit, Buckets, RateLimit
 from .requests import RequestId
 from .routes import (
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                    analytics, imports):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
+    app.include_router(responses.router, prefix="/v1")
     app.include_router(ws.router)
     app.include_router(metrics.router)
     app.router.add_route(MCP_PATH, mcp, include_in_schema=False)

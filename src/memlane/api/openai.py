@@ -181,7 +181,7 @@ async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep)
     reply, done = Reply(body.model), Finish(engine, user_id, said, phases)
     if not body.stream:
         with phases.span("generation"):
-            text, finish, usage = await _collect(deltas, phases)
+            text, finish, usage = await collect(deltas, phases)
         await done(usage)
         return reply.completion(text, finish, usage)
     with phases.span("generation"):
@@ -269,7 +269,7 @@ async def _stream(reply: Reply, first: Delta, deltas: AsyncIterator[Delta],
     yield "data: [DONE]\n\n"
 
 
-async def _collect(deltas: AsyncIterator[Delta], phases: Phases) -> tuple[str, str, Usage]:
+async def collect(deltas: AsyncIterator[Delta], phases: Phases) -> tuple[str, str, Usage]:
     parts, finish, usage = [], "stop", Usage()
     async for delta in deltas:
         if delta.text and not parts:
