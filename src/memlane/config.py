@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     auth_enabled: bool = False  # multi-user mode: every request needs a bearer API key
     log_level: str = "info"
     cors_origins: list[str] = []  # browser origins allowed to call the API, e.g. ["*"]
+    mcp_allowed_hosts: list[str] = []  # more Host values /mcp accepts on a loopback bind
+    # (behind a reverse proxy), e.g. ["memory.example.org"]
     rate_limit_per_minute: int = 100  # requests per API key (multi-user mode); 0 = off
     environment: Literal["development", "production"] = "development"
     jwt_secret: str = DEV_JWT_SECRET  # signs access and refresh tokens

@@ -150,3 +150,15 @@ async def test_stdio_bridge_to_a_running_server(server):
     async with http_client(url, keys["ann"]) as direct:
         found = await direct.call_tool("search", {"query": "boat"})
         assert found.structured_content["results"][0]["memory"]["text"].startswith("Bridged")
+
+
+def test_http_refuses_foreign_hosts_and_origins_on_loopback(server):
+    url, keys, _ = server
+    headers = {"Authorization": f"Bearer {keys['ann']}",
+               "Accept": "application/json, text/event-stream"}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    host = httpx.post(f"{url}/mcp", headers={**headers, "Host": "evil.example"}, json=body)
+    assert host.status_code == 421
+    origin = httpx.post(f"{url}/mcp", headers={**headers, "Origin": "http://evil.example"},
+                        json=body)
+    assert origin.status_code == 403
