@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     auth_enabled: bool = False  # multi-user mode: every request needs a bearer API key
     log_level: str = "info"
     cors_origins: list[str] = []  # browser origins allowed to call the API, e.g. ["*"]
+    mcp_allowed_hosts: list[str] = []  # more Host values /mcp accepts on a loopback bind
+    # (behind a reverse proxy), e.g. ["memory.example.org"]
     rate_limit_per_minute: int = 100  # requests per API key (multi-user mode); 0 = off
     environment: Literal["development", "production"] = "development"
     jwt_secret: str = DEV_JWT_SECRET  # signs access and refresh tokens
@@ -65,6 +67,7 @@ class Settings(BaseSettings):
     max_batch: int = 500
     max_search_limit: int = 100
     max_page_size: int = 500
+    max_import_bytes: int = 2_000_000_000  # POST /api/import (streamed to a temp file)
 
     # ingest
     chunk_chars: int = 800

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import numpy as np
 
@@ -13,23 +15,28 @@ from .analytics.recorder import Recorder
 from .analytics.retention import PRUNE_JOB, Retention
 from .chat.agents import load_agents
 from .chat.ask import Asker
+from .chat.grounding import guarded
+from .chat.recall import Recall, recall
 from .chat.service import Conversations
+from .chat.threads import Threads
 from .chat.turn import Turns
 from .config import Settings
 from .domain import Job, Memory, MemoryType, Source
 from .emotion.reading import EmotionReading
 from .emotion.service import Emotions
 from .errors import Invalid
+from .importers.service import Importer
 from .jobs import Jobs
 from .memory.extraction import Extractor
 from .memory.retrieval import Retriever, SearchOutcome
 from .memory.service import MemoryService
 from .memory.summarize import Summariser
 from .models import create
-from .models.llm import LLM
+from .models.llm import LLM, Delta
 from .models.runner import ModelRunner
 from .schemas import MemoryCreate, SearchQuery
 from .store.base import Store
+from .timing import Phases
 from .voice.assistant import VoiceAssistant, hear
 from .voice.models import VoiceModels
 from .voice.transcriber import TranscriptEvent
@@ -62,6 +69,8 @@ class Engine:
         self.assistant = (VoiceAssistant(voice, emotions, self.turns) if voice else None)
         self.extractor = Extractor(self.memories, store, models, llm)
         self.summariser = Summariser(store, llm, keep_recent=settings.working_memory)
+        self.importer = Importer(self.memories, self.learn)
+        self.threads = Threads(store)
         self.jobs.register("extract", self._extract_job)
         self.jobs.register("summarise", self._summarise_job)
         self.jobs.register(PRUNE_JOB, self.retention.prune)
@@ -112,6 +121,12 @@ class Engine:
         self.analytics.record("search", user_id, outcome.timings_ms, outcome.phases.hits)
         return outcome
 
+    async def recall(self, user_id: str, messages: list[dict[str, str]],
+                     limit: int | None = None) -> Recall:
+        """The memories an agent should see before its next turn in this conversation."""
+        return await recall(self.asker, user_id, messages, limit=limit,
+                            max_tokens=self.settings.llm_max_tokens)
+
     async def entities(self, user_id: str, query: str | None = None, limit: int = 100,
                        offset: int = 0):
         return await self.store.list_entities(user_id, query=query, limit=limit, offset=offset)
@@ -143,6 +158,20 @@ class Engine:
         if memory is not None:
             await self.learn(user_id, memory)
         return memory
+
+    async def completion(self, user_id: str, messages: list[dict[str, str]], *,
+                         phases: Phases, door: str = "openai", **options: Any
+                         ) -> AsyncIterator[Delta]:
+        """An OpenAI-style completion (``options``: the LLM's) grounded on the user's
+        memories: what the last user message states is kept at once, the memories go in
+        the system message, and a question about the user is answered only from them."""
+        said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        with phases.span("save_user"):
+            await self.hear(user_id, said, {"source": door})
+        prompt, items = await self.asker.augment(user_id, messages, phases=phases,
+                                                 max_tokens=options["max_tokens"])
+        return guarded(self.llm.generate(prompt, **options), said, items,
+                       [m["content"] for m in messages])
 
     async def learn(self, user_id: str, told: Memory) -> None:
         """Queue fact extraction from what the user told (when enabled)."""
@@ -193,7 +222,8 @@ class Engine:
 
     async def _extract_long_text(self, memory: Memory) -> None:
         s = self.settings
-        if (self._extracting() and memory.source not in (Source.extraction, Source.chat)
+        if (self._extracting() and memory.source not in (Source.extraction, Source.chat,
+                                                          Source.import_)
                 and len(memory.text) >= s.extract_min_chars):
             await self.jobs.enqueue("extract", memory.user_id,
                                     {"text": memory.text, "memory_id": memory.id})

@@ -41,7 +41,7 @@ def test_import_files_and_folders_with_progress(live_server, tmp_path):
     result = run("import", str(folder), str(export), "--url", live_server)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "imported": 3, "existing": 0, "errors": 0}
+        "imported": 3, "existing": 0, "conversations": 0, "errors": 0}
     again = run("import", str(folder), "--url", live_server)
     assert json.loads(again.stdout)["existing"] == 2
 

@@ -9,7 +9,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..config import Settings, load_settings
 from ..engine import Engine
-from . import errors, metrics, openai, openapi, ws
+from ..mcp.http import PATH as MCP_PATH
+from ..mcp.http import McpDoor
+from . import errors, metrics, openai, openapi, responses, ws
 from .limits import BodyLimit, Buckets, RateLimit
 from .requests import RequestId
 from .routes import (
@@ -21,6 +23,7 @@ from .routes import (
     emotions,
     entities,
     health,
+    imports,
     memories,
     search,
 )
@@ -29,12 +32,14 @@ from .routes import (
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or load_settings()
     engine = engine or Engine.from_settings(settings)
+    mcp = McpDoor(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await engine.start()
         try:
-            yield
+            async with mcp.run():
+                yield
         finally:
             await engine.stop()
 
@@ -44,13 +49,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.install(app)
     openapi.install(app)
     for module in (health, auth, admin, memories, search, entities, ask, conversations, emotions,
-                   analytics):
+                   analytics, imports):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
+    app.include_router(responses.router, prefix="/v1")
     app.include_router(ws.router)
     app.include_router(metrics.router)
+    app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
     app.state.metrics = metrics.Metrics()
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       wider={"/api/import": settings.max_import_bytes})
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],

@@ -8,12 +8,16 @@ UNLIMITED = "/api/health"  # paths under it are not rate limited
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    """``wider``: paths with a limit of their own (an import streams to disk)."""
+
+    def __init__(self, app, max_bytes: int, wider: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.wider = app, max_bytes, wider or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if scope.get("path") in self.wider:
+            return await BodyLimit(self.app, self.wider[scope["path"]])(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             return await self._refuse(scope, send)

@@ -14,7 +14,6 @@ from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..chat.grounding import guarded
 from ..engine import Engine
 from ..errors import BadRequest, MemlaneError, NotFound, PayloadTooLarge
 from ..models.llm import Delta, Usage
@@ -175,17 +174,11 @@ async def chat_completions(body: ChatBody, user: CurrentUser, engine: EngineDep)
                "stop": [body.stop] if isinstance(body.stop, str) else body.stop}
     user_id = await engine.accounts.acting_for(user, body.user)
     phases = Phases()
-    said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-    with phases.span("save_user"):
-        await engine.hear(user_id, said, {"source": "openai"})
-    prompt, items = await engine.asker.augment(user_id, messages, max_tokens=max_tokens,
-                                               phases=phases)
-    deltas = guarded(engine.llm.generate(prompt, **options), said, items,
-                     [m["content"] for m in messages])
+    deltas = await engine.completion(user_id, messages, phases=phases, **options)
     reply, done = Reply(body.model), Finish(engine, user_id, phases)
     if not body.stream:
         with phases.span("generation"):
-            text, finish, usage = await _collect(deltas, phases)
+            text, finish, usage = await collect(deltas, phases)
         await done(usage)
         return reply.completion(text, finish, usage)
     with phases.span("generation"):
@@ -273,7 +266,7 @@ async def _stream(reply: Reply, first: Delta, deltas: AsyncIterator[Delta],
     yield "data: [DONE]\n\n"
 
 
-async def _collect(deltas: AsyncIterator[Delta], phases: Phases) -> tuple[str, str, Usage]:
+async def collect(deltas: AsyncIterator[Delta], phases: Phases) -> tuple[str, str, Usage]:
     parts, finish, usage = [], "stop", Usage()
     async for delta in deltas:
         if delta.text and not parts:

@@ -1,8 +1,8 @@
 """Replies to personal questions come from memories, never from nothing (issue 12).
 
 A personal question ("what is my…", "where do I…", "did I…") is answered only when a
-memory supports it: with no memory in the prompt the reply is "I don't know" without asking
-the LLM; otherwise the reply is checked whole before it is sent. A value the memories and
+memory or the conversation supports it: with neither, the reply is "I don't know" without
+asking the LLM; otherwise the reply is checked whole before it is sent. A value the memories and
 the user's own words never held (a number, name, date, code), or a citation marker
 standing in for a value ("ends in [2]"), makes the reply fall back to the memory itself,
 quoted, or to "I don't know" when no memory matches the question."""
@@ -49,12 +49,12 @@ def personal_question(text: str) -> bool:
 async def guarded(deltas: AsyncIterator[Delta], question: str, items: Sequence[ContextItem],
                   said: Sequence[str] = ()) -> AsyncIterator[Delta]:
     """The LLM's deltas, untouched unless ``question`` is personal; then one checked
-    reply (``said``: the user's earlier messages, which may also ground it)."""
+    reply (``said``: the conversation so far, which may also ground it)."""
     if not personal_question(question):
         async for delta in deltas:
             yield delta
         return
-    if not items:
+    if not items and not any(s.strip() and s != question for s in said):
         await deltas.aclose()
         yield Delta(DONT_KNOW)
         yield Delta(finish_reason="stop", usage=Usage())

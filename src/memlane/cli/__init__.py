@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from .admin import keys, users
-from .client import add, delete, export, get, history, import_, list_, restore, search
+from .client import add, delete, export, get, history, list_, restore, search
 from .evaluate import eval_
+from .imports import import_
+from .mcp import mcp
 from .serve import serve
 from .talk import ask, chat
 from .voice import transcribe, voice
@@ -19,8 +21,7 @@ def cli() -> None:
 
 
 for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, history, restore,
-                delete, import_,
-                export, users, keys, eval_):
+                delete, import_, export, users, keys, eval_, mcp):
     cli.add_command(command)
 
 

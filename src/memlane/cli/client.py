@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from ..domain import MemoryType
-from .files import records_from_paths
 from .http import api_from, key_option, url_option
 
 TYPES = click.Choice([t.value for t in MemoryType])
@@ -133,31 +129,6 @@ def delete(memory_id, everything, yes, url, key):
         raise click.UsageError("give a MEMORY_ID or --all")
     api.call("DELETE", f"/api/memories/{memory_id}")
     click.echo(f"deleted {memory_id}")
-
-
-@click.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--batch", default=100, show_default=True, help="Records per request.")
-@url_option
-@key_option
-def import_(paths, batch, url, key):
-    """Import JSONL exports, text and markdown files, or folders of them."""
-    api = api_from(url, key)
-    records = list(records_from_paths(paths))
-    totals = {"imported": 0, "existing": 0, "errors": 0}
-    with tqdm(total=len(records), unit="memory", file=sys.stderr) as bar:
-        for i in range(0, len(records), batch):
-            part = records[i:i + batch]
-            body = "\n".join(json.dumps(r) for r in part)
-            out = api.call("POST", "/api/memories/import", content=body.encode(),
-                           headers={"Content-Type": "application/x-ndjson"})
-            for err in out["errors"]:
-                click.echo(f"record {i + err['record'] + 1}: {err['error']}", err=True)
-            totals["imported"] += out["imported"]
-            totals["existing"] += out["existing"]
-            totals["errors"] += len(out["errors"])
-            bar.update(len(part))
-    click.echo(json.dumps(totals))
 
 
 @click.command()

@@ -192,7 +192,7 @@ class MemoryService:
             try:
                 items.append(import_item(record))
             except (ValidationError, TypeError, ValueError) as exc:
-                errors.append({"record": n, "error": _first_error(exc)})
+                errors.append({"record": n, "error": first_error(exc)})
         results = await self.add_many(user_id, items, actor) if items else []
         created = sum(1 for _, new in results if new)
         return {"imported": created, "existing": len(results) - created, "errors": errors}
@@ -234,7 +234,7 @@ def import_item(record: dict[str, Any]) -> MemoryCreate:
     return MemoryCreate(**data)
 
 
-def _first_error(exc: Exception) -> str:
+def first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
         return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
