@@ -24,10 +24,13 @@ import asyncio
 import json
 import re
 import secrets
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from tqdm import tqdm
 
 from locomo import print_measured
 from machine import state
@@ -160,13 +163,16 @@ class Doors:
         self.url, self.engine, self.max_tokens = url, engine, max_tokens
         self.rest = httpx.Client(base_url=url, timeout=600)
         self.openai = OpenAI(base_url=f"{url}/v1", api_key="unused", timeout=600)
+        self.save_user_ms: list[tuple[bool, float]] = []  # (kept a memory, ms) per turn
 
     def chat(self, message: str, conversation_id: str | None = None) -> tuple[str, str]:
         r = self.rest.post("/api/chat", json={
             "message": message, "stream": False, "max_tokens": self.max_tokens,
             **({"conversation_id": conversation_id} if conversation_id else {})})
         r.raise_for_status()
-        return r.json()["answer"], r.json()["conversation_id"]
+        out = r.json()
+        self.save_user_ms.append((bool(out.get("remembered")), out["timings_ms"]["save_user"]))
+        return out["answer"], out["conversation_id"]
 
     def complete(self, messages: list[dict]) -> str:
         reply = self.openai.chat.completions.create(model="memlane", messages=messages,
@@ -334,12 +340,16 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
         doors = Doors(f"http://127.0.0.1:{port}", engine, args.max_tokens)
         runs = []
         try:
-            for n, dialogue in enumerate(chosen):
+            for n, dialogue in tqdm(list(enumerate(chosen)), desc="dialogues", unit="dialogue"):
                 runs.append(await run_dialogue(doors, n, dialogue))
         finally:
             server.should_exit = True
             await serving
+    kept = [ms for stored, ms in doors.save_user_ms if stored]
+    plain = [ms for stored, ms in doors.save_user_ms if not stored]
     return {"benchmark": "integrity", **summarise(runs),
+            "save_user_ms_p50": {"kept_a_memory": _median(kept), "kept_nothing": _median(plain),
+                                 "turns": len(doors.save_user_ms)},
             "goals": {"right_after_jobs_pct": 100, "right_at_once_pct": 95,
                       "ungrounded_memories": 0, "overwritten_in_place": 0,
                       "invented_answers": 0},
@@ -347,6 +357,10 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
                          or r["ungrounded_memories"] or r["invented"]],
             "machine": {**machine, "loadavg_end": state()["loadavg"]},
             "overrides": overrides, "run_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
 
 
 def main(argv: list[str] | None = None) -> int:
