@@ -177,6 +177,9 @@ def test_false_acceptance_of_invented_facts_is_zero_on_the_table():
     ("Can you remember that my locker code is 5521?", "My locker code is 5521."),
     ("I moved to Berlin last month. Where do I live now?", "I moved to Berlin last month."),
     ("Note for later: the car is on level 3", "The car is on level 3"),
+    ("Our teacher is Mrs. Okafor. Who is yours?", "Our teacher is Mrs. Okafor."),
+    ("It weighs 3.5 kg.", "It weighs 3.5 kg."),
+    ("Remember that walk by the lake with Tom?", ""),
 ])
 def test_what_a_message_tells(message, kept):
     assert told(message) == kept

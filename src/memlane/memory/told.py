@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+_ABBREVIATION = re.compile(r"\b(?:mr|mrs|ms|dr|st|jr|sr|prof|mt|vs|etc|e\.g|i\.e|no|nr|approx|"
+                           r"dept|ave|rd|apt|fig|ca)\.$", re.I)
 _QUESTION_START = re.compile(
     r"^(?:what|when|where|who|whom|whose|which|why|how|do|does|did|is|are|am|was|were|can|"
     r"could|should|would|will|shall|may|might|have|has|had|isn't|aren't|don't|doesn't|"
@@ -67,8 +69,7 @@ says note noted know knows like likes one ones thing things
 def told(text: str) -> str:
     """The statements of a message, joined; empty when it tells nothing."""
     kept = []
-    for raw in _SENTENCE.findall(text.replace("\r", "")):
-        sentence = raw.strip()
+    for sentence in sentences(text):
         unwrapped = _REMEMBER.sub("", sentence, count=1).strip()
         if unwrapped != sentence and _stores(sentence, unwrapped):
             if unwrapped.endswith("?"):  # "can you remember that my code is 5521?"
@@ -88,7 +89,18 @@ def _stores(sentence: str, unwrapped: str) -> bool:
 
 def is_question(text: str) -> bool:
     """Whether a message asks something (any of its sentences)."""
-    return any(_asks(s.strip()) for s in _SENTENCE.findall(text))
+    return any(_asks(s) for s in sentences(text))
+
+
+def sentences(text: str) -> list[str]:
+    """Split after . ! ? and at line ends, but not after "Mrs." or inside "3.5"."""
+    out: list[str] = []
+    for piece in _BOUNDARY.split(text.replace("\r", "")):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        elif piece.strip():
+            out.append(piece.strip())
+    return out
 
 
 def _asks(sentence: str) -> bool:
