@@ -234,20 +234,22 @@ async def _final_reply(ws) -> str:
 
 
 async def run_dialogue(doors: Doors, n: int, dialogue: Dialogue) -> dict[str, Any]:
-    """Tell, ask at once, wait for the jobs, ask again; then audit the memories."""
-    doors.wipe()
+    """Tell, ask at once, wait for the jobs, ask again; then audit the memories. (HTTP
+    calls run in a thread: the server shares this event loop.)"""
+    await asyncio.to_thread(doors.wipe)
     door = "voice" if dialogue.spoken else ("rest" if n % 2 == 0 else "openai")
     said = list(dialogue.tell)
     if door == "voice":
         await doors.speak(dialogue.tell)
         now = (await doors.speak([dialogue.question]))[0]
-        doors.wait_jobs()
+        await asyncio.to_thread(doors.wait_jobs)
         later = (await doors.speak([dialogue.question]))[0]
     else:
         now, later = await asyncio.to_thread(_typed, doors, door, dialogue, said)
-    memories = doors.memories()
+    memories = await asyncio.to_thread(doors.memories)
     ungrounded_memories = [m["text"] for m in memories if _ungrounded(m["text"], said)]
-    overwritten = [h for m in memories for h in doors.history(m["id"])
+    histories = await asyncio.to_thread(lambda: [doors.history(m["id"]) for m in memories])
+    overwritten = [h for entries in histories for h in entries
                    if h["event"] == "UPDATE" and h["actor"] != "user"]
     return {"kind": dialogue.kind, "door": door, "question": dialogue.question,
             "expect": dialogue.expect, "answer_at_once": now, "answer_after_jobs": later,

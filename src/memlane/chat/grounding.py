@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 
-from ..memory.told import is_question, ungrounded
+from ..memory.told import is_question, stems, ungrounded
 from ..models.llm import Delta, Usage
 from .events import ContextItem
 from .prompts import DONT_KNOW
@@ -86,13 +86,9 @@ def checked(reply: str, question: str, items: Sequence[ContextItem],
 def best_match(question: str, items: Sequence[ContextItem]) -> ContextItem | None:
     """The memory sharing most of the question's content words (at least two, or all of
     them when it has fewer), if any."""
-    wanted = {w for w in _CONTENT.findall(question.lower()) if w not in _STOP}
+    wanted = stems(" ".join(w for w in _CONTENT.findall(question.lower()) if w not in _STOP))
     need = min(2, len(wanted)) or 1
-    scored = [(len(wanted & _stems(c.text)), -c.score, c) for c in items]
+    scored = [(len(wanted & stems(c.text)), -c.score, c) for c in items]
     scored = [s for s in scored if s[0] >= need]
     return min(scored, key=lambda s: (-s[0], s[1]))[2] if scored else None
 
-
-def _stems(text: str) -> set[str]:
-    words = set(_CONTENT.findall(text.lower()))
-    return words | {w[:-1] for w in words if w.endswith("s")} | {w + "s" for w in words}

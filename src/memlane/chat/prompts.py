@@ -15,11 +15,10 @@ ASK_SYSTEM = (
     f"exactly: {DONT_KNOW}")
 
 GROUNDING = (
-    "When you use a memory, say what it says (the number, name or date itself) and put its "
-    "number after it, like \"Your sister's birthday is June 14 [2]\"; never write the number "
-    "in place of the fact. Never invent memories: if the user asks about themselves and the "
-    "memories do not say, reply that you don't know. When memories disagree, the latest "
-    "one holds.")
+    "When you use a memory, repeat what it says (the number, name or date itself), then "
+    "its number in brackets; the bracket never replaces the fact. Never invent memories: if "
+    "the user asks about themselves and the memories do not say, reply that you don't "
+    "know. When memories disagree, the latest one holds.")
 
 CHAT_SYSTEM = ("You are a helpful assistant with a long-term memory of the user. Use what "
                f"you remember when it helps. {GROUNDING} Be brief and warm.")

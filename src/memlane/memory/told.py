@@ -135,22 +135,22 @@ def ungrounded(text: str, sources: Iterable[str], *, min_words: float = 0.6) -> 
     fewer than ``min_words`` of its content words occur in them, those words. Empty when
     the text is grounded."""
     source = " ".join(sources)
-    plain, stems = _plain(source), _stems(source)
-    missing = [v for v in sorted(values(text)) if not _occurs(v, plain, stems)]
+    plain, known = _plain(source), stems(source)
+    missing = [v for v in sorted(values(text)) if not _occurs(v, plain, known)]
     words = [w for w in _WORD.findall(text.lower()) if len(w) > 2
              and w not in _FUNCTION_WORDS and not w.isdigit()]
-    absent = [w for w in words if _stem(w) not in stems]
+    absent = [w for w in words if _stem(w) not in known]
     if words and len(absent) > (1 - min_words) * len(words):
         missing += absent
     return list(dict.fromkeys(missing))
 
 
-def _occurs(value: str, plain: str, stems: set[str]) -> bool:
+def _occurs(value: str, plain: str, known: set[str]) -> bool:
     if value.isdigit():
         return re.search(rf"(?<!\d){value}(?!\d)", plain) is not None
     if " " in value or not value.isalnum():
         return _plain(value) in plain
-    return value in plain.split() or _stem(value) in stems
+    return value in plain.split() or _stem(value) in known
 
 
 def _digits(text: str) -> str:
@@ -163,7 +163,8 @@ def _plain(text: str) -> str:
     return " ".join(_WORD.findall(text))
 
 
-def _stems(text: str) -> set[str]:
+def stems(text: str) -> set[str]:
+    """The crude stems of a text's words."""
     return {_stem(w) for w in _WORD.findall(text.lower())}
 
 
