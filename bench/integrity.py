@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from serving import serving
 from tqdm import tqdm
 
 from locomo import print_measured
@@ -317,9 +318,6 @@ def summarise(runs: list[dict]) -> dict[str, Any]:
 
 
 async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[str, Any]:
-    import uvicorn
-
-    from memlane.api.app import create_app
     from memlane.config import load_settings
     from memlane.engine import Engine
     from memlane.evaluation.locomo_qa import llm_overrides
@@ -333,20 +331,11 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
                                     "voice_enabled": any(x.spoken for x in chosen),
                                     "data_dir": tmp})
         engine = Engine.from_settings(settings)
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), port=0,
-                                               log_level="warning", lifespan="on"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        doors = Doors(f"http://127.0.0.1:{port}", engine, args.max_tokens)
         runs = []
-        try:
+        async with serving(settings, engine) as url:
+            doors = Doors(url, engine, args.max_tokens)
             for n, dialogue in tqdm(list(enumerate(chosen)), desc="dialogues", unit="dialogue"):
                 runs.append(await run_dialogue(doors, n, dialogue))
-        finally:
-            server.should_exit = True
-            await serving
     kept = [ms for stored, ms in doors.save_user_ms if stored]
     plain = [ms for stored, ms in doors.save_user_ms if not stored]
     return {"benchmark": "integrity", **summarise(runs),

@@ -23,6 +23,8 @@ import tempfile
 import time
 from typing import Any
 
+from serving import serving
+
 from locomo import print_measured
 from machine import state
 
@@ -146,9 +148,7 @@ def _median(runs: list[dict], key: str) -> float | None:
 
 
 async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[str, Any]:
-    import uvicorn
 
-    from memlane.api.app import create_app
     from memlane.config import load_settings
     from memlane.engine import Engine
     from memlane.evaluation.locomo_qa import llm_overrides
@@ -160,14 +160,8 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
         settings = load_settings(**{**llm_overrides(overrides), "extraction_enabled": False,
                                     "port": 0, **overrides, "data_dir": tmp})
         engine = Engine.from_settings(settings)
-        server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), port=0,
-                                               log_level="warning", lifespan="on"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        url = f"ws://127.0.0.1:{port}"
-        try:
+        async with serving(settings, engine) as base:
+            url = base.replace("http", "ws", 1)
             await engine.memories.add_many("local", [MemoryCreate(text=t) for t in FACTS])
             rtf = await stt_rtf(engine, args.repeats)
             spoken = [await speak(engine, q) for q in QUESTIONS]
@@ -183,9 +177,6 @@ async def measure(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[s
                     parts = await parts_once(engine, "local", conversation, spoken[q])
                     runs[kind].append({"question": QUESTIONS[q], **loop, **parts})
             health = await engine.health()
-        finally:
-            server.should_exit = True
-            await serving
     summary = {kind: {k: _median(rs, k) for k in (
         "first_audio_ms", "stt_ms", "emotion_ms", "turn_to_first_sentence_ms",
         "tts_first_sentence_ms", "sum_ms", "prompt_tokens")} for kind, rs in runs.items()}

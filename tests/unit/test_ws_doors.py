@@ -345,15 +345,20 @@ def heard(wav: bytes) -> str:
     return ToneSTT().transcribe(samples.astype(np.float32) / 32768).text
 
 
+def ask_aloud(server, question: str):
+    """Say ``question`` on a new /ws/voice socket; its events and reply audio."""
+    with server.ws("/ws/voice") as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
+        for frame in frames(said(question)):
+            ws.send(frame)
+        ws.send(json.dumps({"type": "end"}))
+        return voice_events(ws)
+
+
 def test_voice_loop_replies_in_spoken_sentences_and_remembers_the_chat(server):
     httpx.post(f"{server.url}/api/memories", json={"text": "My sister Ann lives in Paris."})
     server.llm.enqueue("Her name is Ann. She lives in Paris [1].")
-    with server.ws("/ws/voice") as ws:
-        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
-        for frame in frames(said("What is my sister's name?")):
-            ws.send(frame)
-        ws.send(json.dumps({"type": "end"}))
-        events, audio = voice_events(ws)
+    events, audio = ask_aloud(server, "What is my sister's name?")
     states = [e["state"] for e in events if e["type"] == "status"]
     assert states[:3] == ["listening", "thinking", "speaking"] and states[-1] == "listening"
     assert next(e for e in events if e["type"] == "transcript")["text"] == \
@@ -377,12 +382,7 @@ def test_voice_loop_replies_in_spoken_sentences_and_remembers_the_chat(server):
 
 
 def test_voice_loop_does_not_invent_what_was_never_told(server):
-    with server.ws("/ws/voice") as ws:
-        assert json.loads(ws.recv(timeout=10))["type"] == "ready"
-        for frame in frames(said("What is my sister's name?")):
-            ws.send(frame)
-        ws.send(json.dumps({"type": "end"}))
-        events, _ = voice_events(ws)
+    events, _ = ask_aloud(server, "What is my sister's name?")
     final = next(e for e in events if e["type"] == "reply" and e["final"])
     assert "Ann" not in final["text"] and "don't know" in final["text"]
 
