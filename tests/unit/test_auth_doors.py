@@ -77,7 +77,7 @@ def server(tmp_path_factory):
 
 
 def _token(server: Server, who: str, **claims) -> str:
-    secret = server.app.state.engine.settings.jwt_secret
+    secret = server.app.state.engine.accounts.secret
     token, _ = tokens.sign(secret, server.ids[who], "access", 600, **claims)
     return token
 
@@ -99,7 +99,7 @@ def _refused_credentials(server: Server) -> dict[str, str | None]:
         "token signed with another secret": tokens.sign("another", server.ids["alice"],
                                                         "access", 600)[0],
         "refresh token used as access": tokens.sign(
-            server.app.state.engine.settings.jwt_secret, server.ids["alice"], "refresh",
+            server.app.state.engine.accounts.secret, server.ids["alice"], "refresh",
             600)[0],
     }
 
