@@ -3,51 +3,101 @@ so many requests a minute per API key (429; on a socket, per question, commit or
 from __future__ import annotations
 
 import json
+import re
 
 UNLIMITED = "/api/health"  # paths under it are not rate limited
 
 
 class BodyLimit:
+    """Reads the whole body before the app sees it (it is at most ``max_bytes``): a longer
+    one is refused with 413 whether or not it declared its length, and one whose JSON
+    could carry text that is not Unicode (a lone surrogate, UTF-16) with 400."""
+
     def __init__(self, app, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return await self._refuse(scope, send)
-        seen = 0
-
-        async def counted_receive():
-            nonlocal seen
+            return await _refuse(scope, send, 413, self._too_large(), "payload_too_large")
+        body = bytearray()
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client left
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                return await _refuse(scope, send, 413, self._too_large(), "payload_too_large")
+            if not message.get("more_body", False):
+                break
+        problem = text_problem(bytes(body), headers.get(b"content-type", b""))
+        if problem:
+            return await _refuse(scope, send, 400, problem, "bad_request")
+        await self.app(scope, _replay(bytes(body), receive), send)
 
-        try:
-            await self.app(scope, counted_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, send)
-
-    async def _refuse(self, scope, send):
-        from .errors import OPENAI_PREFIX, error_body, openai_body
-        message = f"request body exceeds {self.max_bytes} bytes"
-        path = scope.get("path", "")
-        shaped = (openai_body(413, message, "payload_too_large")
-                  if path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
-                  else error_body(message, "payload_too_large"))
-        body = json.dumps(shaped).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    def _too_large(self) -> str:
+        return f"request body exceeds {self.max_bytes} bytes"
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(body: bytes, receive):
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()  # e.g. http.disconnect, for streaming responses
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    return replay
+
+
+_ESCAPED_SURROGATE = re.compile(rb"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
+_ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")  # not UTF-8, yet json.loads takes it
+
+
+def text_problem(body: bytes, content_type: bytes) -> str | None:
+    """Why the body's text cannot be trusted to be Unicode, or None."""
+    if _ENCODED_SURROGATE.search(body) or lone_surrogate_escape(body):
+        return "the request body holds a lone surrogate: text must be valid Unicode"
+    if (body[:4].count(0) and (b"json" in content_type or not content_type)
+            and not json.detect_encoding(body).startswith("utf-8")):
+        return "JSON request bodies must be UTF-8"
+    return None
+
+
+def lone_surrogate_escape(raw: bytes) -> bool:
+    """A JSON escape of half a surrogate pair (\\ud800) without its other half."""
+    if b"\\u" not in raw:
+        return False
+    high_ends_at = None
+    for m in _ESCAPED_SURROGATE.finditer(raw):
+        if len(m.group(1)) % 2 == 0:
+            continue  # an escaped backslash followed by text, not an escape
+        if int(m.group(2), 16) < 0xDC00:
+            if high_ends_at is not None:
+                return True
+            high_ends_at = m.end()
+        elif high_ends_at != m.start():
+            return True
+        else:
+            high_ends_at = None
+    return high_ends_at is not None
+
+
+async def _refuse(scope, send, status: int, message: str, code: str) -> None:
+    from .errors import OPENAI_PREFIX, error_body, openai_body
+    path = scope.get("path", "")
+    shaped = (openai_body(status, message, code)
+              if path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
+              else error_body(message, code))
+    body = json.dumps(shaped).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class Buckets:
@@ -95,9 +145,17 @@ class RateLimit:
         if wait <= 0:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
-            return await send({"type": "websocket.close", "code": 1013,
-                               "reason": "rate limited"})
+            return await _close_socket(receive, send, 1013, "rate limited: try again later")
         await _too_many(scope, send, wait, self.buckets.per_minute)
+
+
+async def _close_socket(receive, send, code: int, reason: str) -> None:
+    """Accept, then close with ``code``: a refusal before accepting reaches the client as
+    HTTP 403, with no close code to say why."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": code, "reason": reason})
 
 
 def _bucket_key(scope) -> str:

@@ -74,7 +74,8 @@ class MemoryService:
                         if item.importance is None else item.importance),
             confidence=s.default_confidence if item.confidence is None else item.confidence,
             content_hash=content_hash(item.text))
-        return await self.store.insert_memory(memory, prep.chunks, prep.mentions, actor=actor)
+        return await self.store.insert_memory(readable(memory), prep.chunks, prep.mentions,
+                                              actor=actor)
 
     async def get(self, user_id: str, memory_id: str) -> Memory:
         memory = await self.store.get_memory(user_id, memory_id)
@@ -104,8 +105,8 @@ class MemoryService:
                                   [updated.metadata]))[0]
             chunks, mentions = prep.chunks, prep.mentions
             updated.content_hash = content_hash(updated.text)
-        return await self.store.update_memory(updated, old_text=current.text, actor=actor,
-                                              chunks=chunks, mentions=mentions)
+        return await self.store.update_memory(readable(updated), old_text=current.text,
+                                              actor=actor, chunks=chunks, mentions=mentions)
 
     async def delete(self, user_id: str, memory_id: str, actor: str = "user") -> None:
         if not await self.store.delete_memory(user_id, memory_id, actor=actor):
@@ -152,6 +153,15 @@ class MemoryService:
             raise PayloadTooLarge(
                 f"text is {len(text)} characters; the limit is {self.settings.max_text_chars}",
                 param=param)
+
+
+def readable(memory: Memory) -> Memory:
+    """The memory, if it can be answered with: nothing is stored that cannot be read back."""
+    try:
+        MemoryOut.of(memory).model_dump_json()
+    except (ValueError, RecursionError) as exc:
+        raise Invalid(f"this memory could not be read back: {exc}") from None
+    return memory
 
 
 def _first_of_each(items: list[MemoryCreate], found: list) -> dict[int, int]:
