@@ -7,6 +7,7 @@ import logging
 import time
 
 import numpy as np
+from pydantic import ValidationError
 
 from .accounts import Accounts
 from .analytics.recorder import Recorder
@@ -157,11 +158,16 @@ class Engine:
             raise Invalid(f"unknown memory type {type!r}", param="type") from None
         said = [t.audio for t in told if not isinstance(t, str) and t.audio is not None]
         reading, _ = await hear(self.emotions, text, np.concatenate(said) if said else None)
-        item = MemoryCreate(text=text, type=kind, client_id=client_id,
-                            source=Source.voice if said else Source.typed,
-                            metadata={**(metadata or {}), "emotion": reading.as_dict()},
-                            emotion=reading.label,
-                            importance=self.emotions.importance(text, reading))
+        try:
+            item = MemoryCreate(text=text, type=kind, client_id=client_id,
+                                source=Source.voice if said else Source.typed,
+                                metadata={**(metadata or {}), "emotion": reading.as_dict()},
+                                emotion=reading.label,
+                                importance=self.emotions.importance(text, reading))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise Invalid(f"{'.'.join(map(str, error['loc']))}: {error['msg']}",
+                          param=str(error["loc"][0])) from None
         return (*await self.memories.add(user_id, item), reading)
 
     def _extracting(self) -> bool:
