@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     nlp: str = "spacy"
     llm: str = "local"  # "local" (llama.cpp, packaged model) | "remote" (OpenAI-compatible)
     model_threads: int = 2
+    nlp_piece_chars: int = Field(1000, ge=100)  # a long text is parsed in pieces this long
+    nlp_budget_s: float = 5.0  # NLP time per text; past it, sentences by pattern only
 
     # the LLM (SPEC G): local GGUF, or any OpenAI-compatible endpoint
     llm_model_path: Path | None = None  # any GGUF; default: the packaged Qwen2.5 1.5B
@@ -79,6 +81,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = 64
     embed_cache_size: int = 2048
     default_confidence: float = 1.0
+    max_entities_per_memory: int = Field(64, ge=1)  # names linked (and related) per memory
 
     # retrieval and ranking (SPEC B defaults)
     weight_keyword: float = 0.35

@@ -75,7 +75,9 @@ class Engine:
         """Build every part by its registry name. Loads models; opens nothing yet."""
         store = create("store", settings.store, settings)
         models = ModelRunner(create("embedder", settings.embedder, settings),
-                             create("nlp", settings.nlp, settings))
+                             create("nlp", settings.nlp, settings),
+                             piece_chars=settings.nlp_piece_chars,
+                             nlp_budget_s=settings.nlp_budget_s)
         voice = (VoiceModels(create("stt", settings.stt, settings),
                              create("vad", settings.vad, settings),
                              create("tts", settings.tts, settings))
