@@ -25,7 +25,7 @@ def _records(file: Path) -> Iterator[dict]:
             if line.strip():
                 try:
                     yield json.loads(line)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # also: too deep, too long a number
                     raise click.ClickException(f"{file}:{n} is not valid JSON") from None
     elif suffix in TEXT_SUFFIXES:
         text = file.read_text(encoding="utf-8", errors="replace")

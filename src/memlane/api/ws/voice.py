@@ -31,7 +31,8 @@ class JsonSocket(Socket):
             message = jsonsafe.loads(frame.text or "")
         except ValueError:
             return None
-        return message.get("api_key") if isinstance(message, dict) else None
+        key = message.get("api_key") if isinstance(message, dict) else None
+        return key if isinstance(key, str) else None
 
     async def fail(self, exc: MemlaneError, request_id: str = "") -> None:
         await self.send_json({"type": "error", "status": exc.status, "code": exc.code,
