@@ -1,5 +1,6 @@
-"""Refuse oversized request bodies (413) before they are read into memory, and more than
-so many requests a minute per API key (429; on a socket, per question, commit or turn)."""
+"""Refuse oversized request bodies (413) without reading past the limit, bodies whose text
+is not valid Unicode (400), and more than so many requests a minute per API key (429; on
+a socket, per question, commit or turn)."""
 from __future__ import annotations
 
 import json
