@@ -22,6 +22,16 @@ def signing_secret(settings: Settings) -> str:
     return _from_file(settings.data_dir / FILE_NAME)
 
 
+def rotate(settings: Settings) -> Path:
+    """Replace the data directory's secret; a server uses the new one from its next start."""
+    if settings.jwt_secret:
+        raise ValueError("the secret comes from MEMLANE_JWT_SECRET: change it there")
+    path = settings.data_dir / FILE_NAME
+    path.unlink(missing_ok=True)
+    _from_file(path)
+    return path
+
+
 def _from_file(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():

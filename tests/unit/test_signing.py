@@ -83,3 +83,27 @@ def test_processes_starting_together_agree_on_one_secret(tmp_path):
     with ThreadPoolExecutor(8) as pool:
         made = set(pool.map(lambda _: signing_secret(settings), range(16)))
     assert len(made) == 1
+
+
+def test_rotating_the_secret_ends_every_token_after_a_restart(make_client, tmp_path):
+    from click.testing import CliRunner
+
+    from memlane.cli import cli
+    data = tmp_path / "data"
+    old = signing_secret(load_settings(data_dir=data))
+    result = CliRunner().invoke(cli, ["rotate-secret", "--data-dir", str(data)])
+    assert result.exit_code == 0 and "restart" in result.output
+    client = make_client(auth_enabled=True)
+    assert client.app.state.engine.accounts.secret != old
+    assert stat.S_IMODE((data / FILE_NAME).stat().st_mode) == 0o600
+    r = client.get("/api/admin/users", headers={"Authorization": f"Bearer {_forged(old, 'local')}"})
+    assert r.status_code == 401
+
+
+def test_a_secret_from_the_settings_is_rotated_there(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from memlane.cli import cli
+    monkeypatch.setenv("MEMLANE_JWT_SECRET", "s" * 40)
+    result = CliRunner().invoke(cli, ["rotate-secret", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "MEMLANE_JWT_SECRET" in result.output

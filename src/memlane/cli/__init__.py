@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .admin import keys, users
+from .admin import keys, rotate_secret, users
 from .client import add, delete, export, get, import_, list_, search
 from .evaluate import eval_
 from .serve import serve
@@ -19,7 +19,7 @@ def cli() -> None:
 
 
 for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, delete, import_,
-                export, users, keys, eval_):
+                export, users, keys, rotate_secret, eval_):
     cli.add_command(command)
 
 
