@@ -60,16 +60,23 @@ def test_nesting_past_the_parser_is_4xx(client):
     assert 400 <= r.status_code < 500
 
 
-def test_nothing_is_stored_that_cannot_be_read_back(client):
-    engine = client.app.state.engine
+def _unreadable() -> MemoryCreate:
+    """Past the door's checks (as a bug or another door might let through)."""
     deep: dict = {}
     for _ in range(600):
         deep = {"a": deep}
-    item = MemoryCreate.model_construct(text="unreadable", metadata=deep, type="semantic",
+    return MemoryCreate.model_construct(text="unreadable", metadata=deep, type="semantic",
                                         source="typed", occurred_at=None, importance=None,
                                         confidence=None, emotion=None, client_id=None)
+
+
+def test_nothing_is_stored_that_cannot_be_read_back(client):
+    engine = client.app.state.engine
     with pytest.raises(Invalid, match="read back"):
-        client.portal.call(engine.memories.add, "local", item)
+        client.portal.call(engine.memories.add, "local", _unreadable())
+    batch = [MemoryCreate(text="fine one"), _unreadable(), MemoryCreate(text="fine two")]
+    with pytest.raises(Invalid, match="read back"):
+        client.portal.call(engine.memories.add_many, "local", batch)
     assert stored(client) == 0
 
 

@@ -44,10 +44,14 @@ class MemoryService:
         todo = sorted(set(first.values()))
         prepared = await prepare([items[i].text for i in todo], self.models, self.settings,
                                  [items[i].metadata for i in todo])
-        for i, prep in zip(todo, prepared):
-            results[i] = (await self._insert(user_id, items[i], prep, actor), True)
+        built = [(i, readable(self._memory(user_id, items[i], prep)), prep)
+                 for i, prep in zip(todo, prepared)]  # every one checked before any is stored
+        for i, memory, prep in built:
+            stored = await self.store.insert_memory(memory, prep.chunks, prep.mentions,
+                                                    actor=actor)
+            results[i] = (stored, True)
             for hook in self.after_add:
-                await hook(results[i][0])
+                await hook(stored)
         for i, j in first.items():  # a repeat inside the batch gets the first one's memory
             if i != j:
                 results[i] = (results[j][0], False)
@@ -61,11 +65,11 @@ class MemoryService:
             found = await self.store.find_memory(user_id, content_hash=content_hash(item.text))
         return (found, False) if found else None
 
-    async def _insert(self, user_id: str, item: MemoryCreate, prep, actor: str) -> Memory:
+    def _memory(self, user_id: str, item: MemoryCreate, prep) -> Memory:
         now = utcnow()
         s = self.settings
         reading = self.emotions.detect_vectors(np.stack([prep.chunks[0].vector]))[0]
-        memory = Memory(
+        return Memory(
             id=uuid.uuid4().hex, user_id=user_id, text=item.text, type=item.type,
             source=item.source, created_at=now, updated_at=now, occurred_at=item.occurred_at,
             metadata=item.metadata, emotion=item.emotion or reading.label,
@@ -74,8 +78,6 @@ class MemoryService:
                         if item.importance is None else item.importance),
             confidence=s.default_confidence if item.confidence is None else item.confidence,
             content_hash=content_hash(item.text))
-        return await self.store.insert_memory(readable(memory), prep.chunks, prep.mentions,
-                                              actor=actor)
 
     async def get(self, user_id: str, memory_id: str) -> Memory:
         memory = await self.store.get_memory(user_id, memory_id)
