@@ -74,3 +74,33 @@ def test_zero_turns_a_limit_off_and_memory_stays_bounded():
     assert not any(lockout.failed(f"n{i}", "9.9.9.9") for i in range(1000))
     assert lockout.wait("n1", "9.9.9.9") == 0
     assert len(lockout._seen) <= 100
+
+
+def test_an_unknown_user_costs_as_much_as_a_wrong_password():
+    """No telling which names exist by how fast a wrong password is refused."""
+    import time as clock
+
+    from memlane.passwords import check_password, hash_password
+    stored = hash_password("right-password")
+    start = clock.perf_counter()
+    assert not check_password("guess", stored)
+    known = clock.perf_counter() - start
+    start = clock.perf_counter()
+    assert not check_password("guess", None)
+    unknown = clock.perf_counter() - start
+    assert unknown > known / 3, (known, unknown)
+
+
+def test_metrics_need_an_admin_in_multi_user_mode(make_client):
+    from support import add_user
+    client = make_client(auth_enabled=True)
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=add_user(client, "eve")).status_code == 403
+    accounts = client.app.state.engine.accounts
+
+    async def admin_key():
+        user = await accounts.create_user("ops", is_admin=True)
+        return (await accounts.create_key(user.id))[1]
+    key = client.portal.call(admin_key)
+    r = client.get("/metrics", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200 and "memlane" in r.text
