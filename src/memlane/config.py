@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
     cors_origins: list[str] = []  # browser origins allowed to call the API, e.g. ["*"]
     rate_limit_per_minute: int = 100  # requests per API key (multi-user mode); 0 = off
+    auth_failures_per_minute: int = 60  # refused credentials per client address; 0 = off
     jwt_secret: str | None = None  # signs tokens; default: a random one per data directory
     access_token_ttl_s: int = 900
     login_max_failures: int = 5  # wrong passwords for one user name before a lock-out; 0 = off

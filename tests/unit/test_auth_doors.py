@@ -69,7 +69,8 @@ async def _seed(settings) -> tuple[dict, dict]:
 def server(tmp_path_factory):
     port = free_port()
     settings = load_settings(data_dir=tmp_path_factory.mktemp("auth"), port=port,
-                             auth_enabled=True, rate_limit_per_minute=10_000, **FAKES)
+                             auth_enabled=True, rate_limit_per_minute=10_000,
+                             auth_failures_per_minute=0, **FAKES)
     keys, ids = asyncio.run(_seed(settings))
     app = create_app(settings)
     with uvicorn_thread(app, port) as url:

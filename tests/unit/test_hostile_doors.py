@@ -61,7 +61,8 @@ def door(tmp_path_factory):
     data = tmp_path_factory.mktemp("hostile")
     port = free_port()
     settings = load_settings(data_dir=data, port=port, auth_enabled=True,
-                             rate_limit_per_minute=1_000_000, record_access=False,
+                             rate_limit_per_minute=1_000_000, auth_failures_per_minute=0,
+                             record_access=False,
                              extraction_enabled=False, ws_max_message_bytes=100_000,
                              **FAKES)
     keys = asyncio.run(seed_people(settings, {"root": True, "alice": False, "bob": False}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from memlane.lockout import Lockout
+from support import add_user
 
 
 class Clock:
@@ -92,7 +93,6 @@ def test_an_unknown_user_costs_as_much_as_a_wrong_password():
 
 
 def test_metrics_need_an_admin_in_multi_user_mode(make_client):
-    from support import add_user
     client = make_client(auth_enabled=True)
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers=add_user(client, "eve")).status_code == 403
@@ -104,3 +104,40 @@ def test_metrics_need_an_admin_in_multi_user_mode(make_client):
     key = client.portal.call(admin_key)
     r = client.get("/metrics", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 200 and "memlane" in r.text
+
+
+def test_refused_credentials_from_one_address_are_throttled_whatever_the_key(make_client):
+    client = make_client(auth_enabled=True, auth_failures_per_minute=10)
+    alice = add_user(client, "alice")
+    statuses = [client.get("/api/memories", headers={
+        "Authorization": f"Bearer ml_{uuid.uuid4().hex}"}).status_code for _ in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+    r = client.get("/api/memories", headers=alice)  # the address waits, keys and all
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert client.get("/api/health").status_code == 200
+
+
+def test_refused_socket_handshakes_count_too(make_client):
+    from starlette.websockets import WebSocketDisconnect
+    client = make_client(auth_enabled=True, auth_failures_per_minute=3)
+    for _ in range(3):
+        with client.websocket_connect("/ws/ask", headers={"Authorization": "Bearer ml_x"}) \
+                as ws:
+            ws.receive_bytes()  # the 401 error
+            try:
+                ws.receive_bytes()
+            except WebSocketDisconnect as closed:
+                assert closed.code == 1008
+    assert client.get("/api/auth/me", headers={"Authorization": "Bearer ml_x"}
+                      ).status_code == 429
+
+
+def test_buckets_keep_a_bounded_number_of_keys():
+    from memlane.api.limits import Buckets
+    buckets = Buckets(5, max_keys=100)
+    for i in range(10_000):
+        buckets.take(f"key:{i}")
+    assert len(buckets._buckets) == 100
+    for _ in range(5):
+        assert buckets.take("busy") == 0
+    assert buckets.wait("busy") > 0 and buckets.take("busy") > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 
 UNLIMITED = "/api/health"  # paths under it are not rate limited
 
@@ -103,25 +104,43 @@ async def _refuse(scope, send, status: int, message: str, code: str) -> None:
 
 class Buckets:
     """A token bucket per key that refills evenly to ``per_minute``; shared by the HTTP
-    middleware and the WebSockets (each question, commit or spoken turn spends one)."""
+    middleware and the WebSockets (each question, commit or spoken turn spends one). At
+    most ``max_keys`` are kept (the least recently used go first, as if full again)."""
 
-    def __init__(self, per_minute: int, clock=None):
+    def __init__(self, per_minute: int, clock=None, max_keys: int = 100_000):
         import time
         self.per_minute, self.clock = per_minute, clock or time.monotonic
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # (tokens, at)
 
     def take(self, key: str) -> float:
         """Seconds to wait for a token (0: one was taken)."""
         if self.per_minute <= 0:
             return 0.0
-        now, rate = self.clock(), self.per_minute / 60
-        tokens, at = self._buckets.get(key, (float(self.per_minute), now))
-        tokens = min(float(self.per_minute), tokens + (now - at) * rate)
+        now, tokens = self._level(key)
         if tokens >= 1:
-            self._buckets[key] = (tokens - 1, now)
+            self._keep(key, tokens - 1, now)
             return 0.0
+        self._keep(key, tokens, now)
+        return (1 - tokens) * 60 / self.per_minute
+
+    def wait(self, key: str) -> float:
+        """Seconds until a token is free (0: one is), without taking it."""
+        if self.per_minute <= 0:
+            return 0.0
+        tokens = self._level(key)[1]
+        return 0.0 if tokens >= 1 else (1 - tokens) * 60 / self.per_minute
+
+    def _level(self, key: str) -> tuple[float, float]:
+        now = self.clock()
+        tokens, at = self._buckets.get(key, (float(self.per_minute), now))
+        return now, min(float(self.per_minute), tokens + (now - at) * self.per_minute / 60)
+
+    def _keep(self, key: str, tokens: float, now: float) -> None:
         self._buckets[key] = (tokens, now)
-        return (1 - tokens) / rate
+        self._buckets.move_to_end(key)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
 
 
 def bucket_for(secret: str) -> str:
@@ -133,21 +152,34 @@ class RateLimit:
     """At most ``buckets.per_minute`` requests per API key or token, in multi-user mode;
     over it, 429 with `Retry-After` (OpenAI-shaped on /v1), and a WebSocket handshake is
     closed with 1013 ("try again later"). Health checks are free. Requests without a
-    bearer value share the client address's bucket."""
+    bearer value share the client address's bucket. A client address whose requests were
+    refused for their credentials (401, or a socket closed with 1008) more than
+    ``failures.per_minute`` times is refused the same way until its bucket refills,
+    whatever keys it sends next (new bogus keys each time buy nothing)."""
 
-    def __init__(self, app, buckets: Buckets):
+    def __init__(self, app, buckets: Buckets, failures: Buckets | None = None):
         self.app, self.buckets = app, buckets
+        self.failures = failures or Buckets(0)
 
     async def __call__(self, scope, receive, send):
         if (scope["type"] not in ("http", "websocket")
                 or scope.get("path", "").startswith(UNLIMITED)):
             return await self.app(scope, receive, send)
-        wait = self.buckets.take(_bucket_key(scope))
+        address = "addr:" + str((scope.get("client") or ("?",))[0])
+        wait = self.failures.wait(address) or self.buckets.take(_bucket_key(scope))
         if wait <= 0:
-            return await self.app(scope, receive, send)
+            return await self.app(scope, receive, self._counting(send, address))
         if scope["type"] == "websocket":
             return await _close_socket(receive, send, 1013, "rate limited: try again later")
         await _too_many(scope, send, wait, self.buckets.per_minute)
+
+    def _counting(self, send, address: str):
+        async def counted(message):
+            if ((message["type"] == "http.response.start" and message["status"] == 401)
+                    or (message["type"] == "websocket.close" and message.get("code") == 1008)):
+                self.failures.take(address)
+            await send(message)
+        return counted
 
 
 async def _close_socket(receive, send, code: int, reason: str) -> None:
