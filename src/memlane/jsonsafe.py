@@ -10,6 +10,7 @@ from typing import Any
 MAX_DEPTH = 32  # containers inside containers
 MAX_KEY_CHARS = 200
 MAX_METADATA_BYTES = 64 * 1024  # one memory's metadata, as JSON
+MAX_FILTER_KEYS = 32  # metadata keys one filter may match (each is a clause in SQL)
 
 
 def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
@@ -47,6 +48,12 @@ def check_metadata(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"metadata is {size} bytes as JSON; the limit is "
                          f"{MAX_METADATA_BYTES}")
     return value
+
+
+def check_filter(value: dict[str, Any]) -> dict[str, Any]:
+    if len(value) > MAX_FILTER_KEYS:
+        raise ValueError(f"a metadata filter may match at most {MAX_FILTER_KEYS} keys")
+    return check_metadata(value)
 
 
 def valid_text(text: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .domain import HistoryEntry, Memory, MemoryType, Source
-from .jsonsafe import check_metadata, valid_text
+from .jsonsafe import check_filter, check_metadata, valid_text
 
 Emotion = Literal["joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral"]
 MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a larger offset cannot be bound
@@ -35,6 +35,7 @@ def storable(value: datetime | None) -> datetime | None:
 # Bounded (depth, key length, size), storable (finite, 64-bit), valid Unicode: refused with
 # 422 before anything is stored, so every stored memory can be read back.
 Metadata = Annotated[dict[str, Any], AfterValidator(check_metadata)]
+MetadataFilter = Annotated[dict[str, Any], AfterValidator(check_filter)]
 
 
 class UsageOut(BaseModel):
@@ -87,7 +88,7 @@ class SearchFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     since: datetime | None = None
     until: datetime | None = None
-    metadata: Metadata | None = None
+    metadata: MetadataFilter | None = None
     entity: str | None = None
 
     _aware = field_validator("since", "until")(lambda cls, v: aware_utc(v))

@@ -144,3 +144,15 @@ def test_a_chunked_upload_past_the_limit_is_413(make_client):
     assert r.status_code == 413 and "exceeds" in r.json()["detail"]
     r = client.post("/v1/chat/completions", content=chunks(), headers=JSON)
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_metadata_filter_matches_a_bounded_number_of_keys(client):
+    many = {f"k{i}": i for i in range(1000)}
+    client.post("/api/memories", json={"text": "hello", "metadata": {"k1": 1}})
+    r = client.post("/api/search", json={"query": "hello", "filters": {"metadata": many}})
+    assert r.status_code == 422
+    r = client.get("/api/memories", params={"metadata": json.dumps(
+        {f"k{i}": i for i in range(40)})})
+    assert r.status_code == 422
+    r = client.get("/api/memories", params={"metadata": json.dumps({"k1": 1})})
+    assert r.status_code == 200 and r.json()["total"] == 1

@@ -152,7 +152,7 @@ def _metadata(raw: str | None) -> dict | None:
     if not isinstance(value, dict):
         raise BadRequest("metadata must be a JSON object", param="metadata")
     try:
-        return jsonsafe.check_metadata(value)
+        return jsonsafe.check_filter(value)
     except ValueError as exc:
         raise Invalid(str(exc), param="metadata") from None
 
