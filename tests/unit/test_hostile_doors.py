@@ -183,6 +183,12 @@ REST = [  # (name, method, path, who, kwargs, statuses allowed)
                                                                   "limit": 10**30}}, "4xx"),
     ("search filter deep", "POST", "/api/search", "bob", {"json": {
         "query": "t", "filters": {"metadata": json.loads(nested(40))}}}, "4xx"),
+    ("search filter 1000 keys", "POST", "/api/search", "bob", {"json": {
+        "query": "t", "filters": {"metadata": {f"k{i}": i for i in range(1000)}}}}, "4xx"),
+    ("search 100k types", "POST", "/api/search", "bob", {"json": {
+        "query": "t", "types": ["semantic"] * 100_000}}, {200}),
+    ("list filter 40 keys", "GET", M, "bob", {"params": {"metadata": json.dumps(
+        {f"k{i}": i for i in range(40)})}}, "4xx"),
     ("search since > until", "POST", "/api/search", "bob", {"json": {
         "query": "t", "filters": {"since": "2030-01-01", "until": "2020-01-01"}}}, {200}),
     ("search alice's text as bob", "POST", "/api/search", "bob",
