@@ -250,10 +250,12 @@ REST = [  # (name, method, path, who, kwargs, statuses allowed)
      "4xx"),
     *[(f"import {k}", "POST", M + "/import", "bob", {"content": v.encode(), "headers": NDJSON},
        "4xx") for k, v in {
+        "bad line": '{"text": "fine"}\n{oops', "surrogate line": '{"text": "\\ud800"}',
+        "600 records": "\n".join(json.dumps({"text": f"r{i}"}) for i in range(600))}.items()],
+    *[(f"import {k}", "POST", M + "/import", "bob", {"content": v.encode(), "headers": NDJSON},
+       {200}) for k, v in {  # reported as that record's error
         "deep line": '{"text": "x", "metadata": ' + nested(1100) + "}",
         "huge int line": '{"text": "x", "n": ' + "9" * 5000 + "}",
-        "bad line": '{"text": "fine"}\n{oops', "surrogate line": '{"text": "\\ud800"}',
-        "600 records": "\n".join(json.dumps({"text": f"r{i}"}) for i in range(600)),
         "deep record": '{"text": "x", "metadata": ' + nested(40) + "}"}.items()],
     ("import empty", "POST", M + "/import", "bob", {"content": b"", "headers": NDJSON},
      {200}),

@@ -188,6 +188,8 @@ _IMPORT_FIELDS = set(MemoryCreate.model_fields)
 
 
 def import_item(record: dict[str, Any]) -> MemoryCreate:
+    if isinstance(record, ValueError):  # a line the door could not read
+        raise record
     if not isinstance(record, dict):
         raise TypeError("each record must be a JSON object")
     data = {k: v for k, v in record.items() if k in _IMPORT_FIELDS}

@@ -166,6 +166,6 @@ def _parse_jsonl(text: str) -> list[Any]:
             records.append(jsonsafe.loads(line))
         except json.JSONDecodeError:
             raise BadRequest(f"line {n} is not valid JSON") from None
-        except ValueError as exc:
-            raise BadRequest(f"line {n} cannot be imported: {exc}") from None
+        except ValueError as exc:  # JSON, but too deep, too long a number: that record's error
+            records.append(exc)
     return records
