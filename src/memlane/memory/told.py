@@ -43,7 +43,7 @@ _QUOTED = re.compile(r"[\"“”`]([^\"“”`]{1,80})[\"“”`]|(?<!\w)['‘](
 _CODE = re.compile(r"\b(?!\d+(?:st|nd|rd|th)\b)(?=\w*[A-Za-z])(?=\w*\d)\w+\b|"
                    r"\b\w+(?:[_#@/\\]\w+)+\b")
 _CAPITAL = re.compile(r"\b[A-Z][\w-]*")
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script: "tromsø" is one word
 # words that carry a fact's value as much as a name does: who, which colour, whether not
 _VALUE_WORDS = frozenset("""
 mother mom mum father dad parent parents sister brother son daughter wife husband partner
@@ -168,9 +168,11 @@ def stems(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(text.lower())}
 
 
+_SUFFIX = re.compile(r"(?<=\w{3})(?:ing|ed|(?:(?<=[sxz])|(?<=ch)|(?<=sh))es|(?<!s)s)$")
+
+
 def _stem(word: str) -> str:
-    """A crude stem: enough to match "colours"/"colour", "moved"/"move", "kids"/"kid"."""
-    for suffix in ("ing", "ies", "ied", "es", "ed", "s", "'s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[:-len(suffix)][:6]
-    return word[:6]
+    """A crude stem: enough to match "colours"/"colour", "moved"/"move", "lives"/"live",
+    "boxes"/"box", "parked"/"park"."""
+    word = _SUFFIX.sub("", re.sub(r"ie[sd]$", "y", word))
+    return (word[:-1] if word.endswith("e") and len(word) > 3 else word)[:6]
