@@ -182,6 +182,8 @@ def test_false_acceptance_of_invented_facts_is_zero_on_the_table():
     ("Our teacher is Mrs. Okafor. Who is yours?", "Our teacher is Mrs. Okafor."),
     ("It weighs 3.5 kg.", "It weighs 3.5 kg."),
     ("Remember that walk by the lake with Tom?", ""),
+    ("I'm moving to Berlin next month, so what should I pack?",
+     "I'm moving to Berlin next month"),
 ])
 def test_what_a_message_tells(message, kept):
     assert told(message) == kept
@@ -191,6 +193,8 @@ def test_what_a_message_tells(message, kept):
     (QUESTION, True), ("Where do I live?", True), ("Do I have a dog?", True),
     ("What should I cook tonight?", False), ("What is the capital of France?", False),
     ("I like tea.", False), ("How do I reset my router?", False),
+    ("Tell me my passport number.", True), ("My passport number?", True),
+    ("Where's my car?", True),
 ])
 def test_personal_questions(question, personal):
     assert personal_question(question) is personal
@@ -199,6 +203,7 @@ def test_personal_questions(question, personal):
 def test_checked_keeps_a_grounded_reply_and_refuses_without_a_match():
     items = [ContextItem(1, "m1", "My passport number ends in 4471.", 0.9)]
     assert checked("It ends in 4471 [1].", QUESTION, items) == "It ends in 4471 [1]."
+    assert checked("Sure! It ends in 4471 [1].", QUESTION, items).startswith("Sure!")
     assert "4471" in checked("As an AI language model, I don't have access.", QUESTION, items)
     assert checked("Your blood type is O [1].", "What is my blood type?", items) == DONT_KNOW
 

@@ -21,7 +21,7 @@ _ADVICE = re.compile(r"\b(should|could|can|shall|would|might)\s+(i|we)\b|"
                      r"\bhow (do|can|should|would|could) (i|we)\b|"
                      r"\b(help|suggest|recommend|advise|advice|ideas?|tips?|explain)\b", re.I)
 _FACT = re.compile(r"\b(what|what's|whats|when|where|who|whom|whose|which|how many|how much|"
-                   r"how old|how long|remind me|do you (know|remember)|did i (say|tell|"
+                   r"how old|how long|remind me|tell me|do you (know|remember)|did i (say|tell|"
                    r"mention))\b", re.I)
 _YES_NO = re.compile(r"^\W*(do|did|does|am|have|has|had|was|were|is|are)\s+(i|my|we|our)\b",
                      re.I)
@@ -44,7 +44,8 @@ def personal_question(text: str) -> bool:
     """A question after a fact about the asker, not advice or a task."""
     if not is_question(text) or not _SELF.search(text) or _ADVICE.search(text):
         return False
-    return bool(_FACT.search(text) or _YES_NO.search(text))
+    short = text.strip().endswith("?") and len(text.split()) <= 6  # "My passport number?"
+    return bool(_FACT.search(text) or _YES_NO.search(text) or short)
 
 
 async def guarded(deltas: AsyncIterator[Delta], question: str, items: Sequence[ContextItem],

@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterable
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+# "I'm moving to Berlin, so what should I pack?": the statement and the question apart
+_TURN = re.compile(r",\s+(?=(?:so|and|but)\s+(?:what|how|where|when|who|which|why|should|"
+                   r"could|can|do|does|did|is|are|will|would)\b)", re.I)
 _ABBREVIATION = re.compile(r"\b(?:mr|mrs|ms|dr|st|jr|sr|prof|mt|vs|etc|e\.g|i\.e|no|nr|approx|"
                            r"dept|ave|rd|apt|fig|ca)\.$", re.I)
 _QUESTION_START = re.compile(
@@ -62,7 +65,9 @@ really too quite some any all each every own same other such only now still yet 
 is isn't aren't wasn't weren't don't doesn't didn't won't can't user user's name named
 called which who whom whose what when where why how if because while until since before
 after during over under up down out off am pm let lets let's remember told tell said say
-says note noted know knows like likes one ones thing things
+says note noted know knows like likes one ones thing things sure yes okay ok based
+according sorry hello hi hey course great unfortunately however certainly absolutely indeed
+well alright got seems looks
 """.split())
 
 
@@ -92,10 +97,14 @@ def is_question(text: str) -> bool:
     return any(_asks(s) for s in sentences(text))
 
 
+def _pieces(text: str) -> list[str]:
+    return [part for piece in _BOUNDARY.split(text) for part in _TURN.split(piece)]
+
+
 def sentences(text: str) -> list[str]:
     """Split after . ! ? and at line ends, but not after "Mrs." or inside "3.5"."""
     out: list[str] = []
-    for piece in _BOUNDARY.split(text.replace("\r", "")):
+    for piece in _pieces(text.replace("\r", "")):
         if out and _ABBREVIATION.search(out[-1]):
             out[-1] = f"{out[-1]} {piece}"
         elif piece.strip():
