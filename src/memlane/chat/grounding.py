@@ -21,8 +21,8 @@ _ADVICE = re.compile(r"\b(should|could|can|shall|would|might)\s+(i|we)\b|"
                      r"\bhow (do|can|should|would|could) (i|we)\b|"
                      r"\b(help|suggest|recommend|advise|advice|ideas?|tips?|explain)\b", re.I)
 _FACT = re.compile(r"\b(what|what's|whats|when|where|who|whom|whose|which|how many|how much|"
-                   r"how old|how long|remind me|tell me|do you (know|remember)|did i (say|tell|"
-                   r"mention))\b", re.I)
+                   r"how old|how long|remind me|tell me (?:about )?my|do you (know|remember)|"
+                   r"did i (say|tell|mention))\b", re.I)
 _YES_NO = re.compile(r"^\W*(do|did|does|am|have|has|had|was|were|is|are)\s+(i|my|we|our)\b",
                      re.I)
 _REF = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
