@@ -34,7 +34,7 @@ _DECLINES = re.compile(r"\b(i don'?t know|not (?:mentioned|available|in (?:the|m
                        r"(?:information|record|memor))|i'?m not (?:sure|aware)|"
                        r"i (?:can'?t|cannot) (?:know|recall|access))", re.I)
 _CITED = re.compile(r"\[(\d+)\]")
-_CONTENT = re.compile(r"[a-z0-9]{3,}")
+_CONTENT = re.compile(r"[^\W_]{3,}")
 _STOP = frozenset("what whats when where who whom whose which how many much old long does did "
                   "the and are was were have has had you your about tell remind know "
                   "remember mine myself".split())
