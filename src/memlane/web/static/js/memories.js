@@ -1,0 +1,103 @@
+// Memories: add, browse newest first (more load on scroll), filter, edit, delete with undo,
+// history and superseded versions.
+import { api } from "./api.js";
+import { memoryCard } from "./memory-card.js";
+import { EMOTIONS, TYPES, field, guarded, h, isoOf, select } from "./ui.js";
+
+const PAGE = 20;
+
+export async function render(main) {
+  const state = { offset: 0, total: null, filters: {}, busy: false };
+  const list = h("ul", { class: "list", "aria-label": "Memories" });
+  const count = h("p", { class: "meta", "aria-live": "polite" });
+  const more = h("button", { type: "button", class: "quiet", onclick: () => page() }, "Load more");
+  const sentinel = h("div", { "aria-hidden": "true" });
+
+  async function page() {
+    if (state.busy || (state.total !== null && state.offset >= state.total)) return;
+    state.busy = true;
+    await guarded(async () => {
+      const data = await api(`/api/memories?${query(state.filters, state.offset)}`);
+      state.total = data.total;
+      state.offset += data.memories.length;
+      const wanted = state.filters.emotion;
+      for (const memory of data.memories) {
+        if (!wanted || memory.emotion === wanted) list.append(memoryCard(memory, reload));
+      }
+    });
+    state.busy = false;
+    more.hidden = state.offset >= state.total;
+    count.textContent = `${state.total ?? 0} memories${state.filters.emotion ? " before the emotion filter" : ""}`;
+  }
+
+  function reload(filters = state.filters) {
+    Object.assign(state, { offset: 0, total: null, filters });
+    list.replaceChildren();
+    return page();
+  }
+
+  main.append(h("h2", {}, "Memories"), addForm(reload), filterForm(reload), count, list, more,
+    sentinel);
+  await reload({});
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && state.total !== null) page();
+  });
+  observer.observe(sentinel);
+  return () => observer.disconnect();
+}
+
+function query(filters, offset) {
+  const params = new URLSearchParams({ limit: PAGE, offset });
+  if (filters.type) params.append("type", filters.type);
+  if (filters.since) params.set("since", filters.since);
+  if (filters.until) params.set("until", filters.until);
+  if (filters.entity) params.set("entity", filters.entity);
+  if (filters.superseded) params.set("include_superseded", "true");
+  return params;
+}
+
+function addForm(reload) {
+  const text = h("textarea", { name: "text", required: true, rows: 3 });
+  const type = select("type", TYPES.map((t) => [t, t]));
+  const occurred = h("input", { type: "datetime-local", name: "occurred_at" });
+  const form = h("form", { class: "card", "aria-label": "Add a memory", onsubmit: async (e) => {
+    e.preventDefault();
+    const body = { text: text.value, type: type.value, occurred_at: isoOf(occurred.value) };
+    const saved = await guarded(() => api("/api/memories", { method: "POST", body }));
+    if (saved) {
+      form.reset();
+      await reload();
+    }
+  } },
+  h("h3", {}, "Remember something"),
+  field("What to remember", text),
+  h("div", { class: "row" }, field("Type", type), field("When it happened (optional)", occurred),
+    h("button", {}, "Add memory")));
+  return form;
+}
+
+function filterForm(reload) {
+  const type = select("type", [["", "any type"], ...TYPES.map((t) => [t, t])]);
+  const since = h("input", { type: "date", name: "since" });
+  const until = h("input", { type: "date", name: "until" });
+  const emotion = select("emotion", [["", "any emotion"], ...EMOTIONS.map((e) => [e, e])]);
+  const entity = h("input", { type: "text", name: "entity", list: "entities" });
+  const options = h("datalist", { id: "entities" });
+  const superseded = h("input", { type: "checkbox", name: "superseded" });
+  guarded(async () => {
+    const data = await api("/api/entities?limit=200");
+    options.append(...data.entities.map((e) => h("option", { value: e.name })));
+  });
+  const form = h("form", { class: "row card", "aria-label": "Filter memories", onsubmit: (e) => {
+    e.preventDefault();
+    reload({ type: type.value, emotion: emotion.value, entity: entity.value.trim(),
+      since: since.value ? isoOf(`${since.value}T00:00`) : "",
+      until: until.value ? isoOf(`${until.value}T23:59:59`) : "",
+      superseded: superseded.checked });
+  } },
+  field("Type", type), field("From", since), field("To", until), field("Emotion", emotion),
+  field("Mentions", entity), options,
+  h("label", { class: "row" }, superseded, "Show superseded versions"),
+  h("button", {}, "Filter"));
+  return form;
+}
