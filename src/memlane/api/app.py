@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ws.router)
     app.include_router(metrics.router)
     app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
-    install_web(app)
+    install_web(app, settings)
     app.state.metrics = metrics.Metrics()
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        wider={"/api/import": settings.max_import_bytes})

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
+from ..config import Settings
+
 STATIC = Path(__file__).parent / "static"
 API_PREFIXES = ("/api", "/v1", "/ws", "/mcp", "/metrics")
 
@@ -23,6 +25,11 @@ class WebFiles(StaticFiles):
         await super().__call__(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, settings: Settings) -> None:
     """Mount last, so every API path keeps its own route."""
+
+    @app.get("/web-config.json", include_in_schema=False)
+    async def config() -> dict:  # whether to ask for sign-in before calling the API
+        return {"auth_enabled": settings.auth_enabled}
+
     app.mount("/", WebFiles(directory=STATIC, html=True), name="web")

@@ -17,8 +17,11 @@ const SCREENS = {
 
 let me = null;
 let leave = null;
+let authOn = null;
 
 async function whoAmI() {
+  if (authOn === null) authOn = (await (await fetch("/web-config.json")).json()).auth_enabled;
+  if (authOn && !auth.access) return null;
   try {
     return await api("/api/auth/me");
   } catch (error) {
@@ -27,12 +30,12 @@ async function whoAmI() {
   }
 }
 
-function showUser(user, authOn) {
+function showUser(user, withAuth) {
   const box = document.getElementById("who");
   box.replaceChildren();
   if (!user) return;
-  box.append(h("span", {}, authOn ? `Signed in as ${user.name}` : "Single-user mode"));
-  if (authOn) box.append(h("button", { type: "button", class: "quiet", onclick: signOut }, "Sign out"));
+  box.append(h("span", {}, withAuth ? `Signed in as ${user.name}` : "Single-user mode"));
+  if (withAuth) box.append(h("button", { type: "button", class: "quiet", onclick: signOut }, "Sign out"));
 }
 
 async function signOut() {
@@ -56,7 +59,7 @@ async function route() {
     return;
   }
   nav.hidden = false;
-  showUser(me, Boolean(auth.access));
+  showUser(me, authOn);
   const name = location.hash.slice(1).split("?")[0] || "memories";
   const load = SCREENS[name] || SCREENS.memories;
   for (const link of nav.querySelectorAll("a")) {

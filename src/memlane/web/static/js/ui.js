@@ -11,8 +11,10 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+let ids = 0;
 export function field(label, control) {
-  return h("label", {}, label, control);
+  control.id ||= `f${++ids}`;
+  return h("div", { class: "field" }, h("label", { for: control.id }, label), control);
 }
 
 export function select(name, options, value = "") {

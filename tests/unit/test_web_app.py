@@ -1,0 +1,240 @@
+"""The web app in a real browser: Debian's chromium driven by Playwright, against a real
+uvicorn on the fake models. Screenshots go to docs/ (the README shows them). Chromium is a
+system package (`make system-deps`); without it these tests fail, they do not skip."""
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from memlane.api.app import create_app
+from memlane.config import load_settings
+from conftest import FAKES
+from support import free_port, uvicorn_thread
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+WAIT = 10_000  # ms
+
+
+def launch(playwright, *extra: str):
+    path = shutil.which("chromium")
+    assert path, "chromium is missing: `make system-deps` installs it (apt-get install chromium)"
+    return playwright.chromium.launch(executable_path=path, args=[*ARGS, *extra])
+
+
+def expect(*args, **kwargs):
+    from playwright.sync_api import expect as playwright_expect
+    return playwright_expect(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import expect as playwright_expect
+    from playwright.sync_api import sync_playwright
+    playwright_expect.set_options(timeout=WAIT)
+    with sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
+
+
+class Tab:
+    """A page that records console errors and failed page scripts."""
+
+    def __init__(self, page):
+        self.page, self.errors = page, []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.set_default_timeout(WAIT)
+
+    def go(self, url: str):
+        self.page.goto(url)
+        self.page.wait_for_selector("main h2")
+        return self.page
+
+    def shot(self, name: str) -> None:
+        DOCS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def tab(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    yield Tab(context.new_page())
+    context.close()
+
+
+def serve(tmp_path, people=None, **overrides):
+    port = free_port()
+    settings = load_settings(data_dir=tmp_path / "web", port=port, **{**FAKES, **overrides})
+    if people:  # in a thread: Playwright's sync API runs an event loop in this one
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _seed(settings, people)).result()
+    return uvicorn_thread(create_app(settings), port)
+
+
+async def _seed(settings, people: dict[str, str]) -> None:
+    from memlane.accounts import Accounts
+    from memlane.models import create
+    store = create("store", settings.store, settings)
+    await store.open()
+    try:
+        for name, password in people.items():
+            await Accounts(store, settings).create_user(name, password=password)
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def url(tmp_path):
+    with serve(tmp_path) as base:
+        yield base
+
+
+def test_add_list_search_edit_delete_and_undo(tab, url):
+    page = tab.go(url + "/#memories")
+    page.get_by_label("What to remember").fill("My sister Ann grows orchids on her balcony.")
+    page.get_by_label("Type").first.select_option("semantic")
+    page.get_by_role("button", name="Add memory").click()
+    card = page.locator("li.memory", has_text="orchids")
+    card.wait_for()
+    tab.shot("memories")
+
+    page.get_by_role("link", name="Search").click()
+    page.get_by_label("Search your memories").fill("orchids")
+    page.get_by_role("button", name="Search", exact=True).click()
+    hit = page.locator("li.memory", has_text="balcony")
+    expect(hit.locator("mark", has_text="orchids")).to_have_count(1)
+    expect(hit.locator(".reasons")).to_contain_text("found by")
+    tab.shot("search")
+
+    hit.get_by_role("button", name="Edit").click()
+    page.get_by_label("Text").fill("My sister Ann grows tulips on her balcony.")
+    page.get_by_role("button", name="Save").click()
+    page.locator("li.memory", has_text="tulips").wait_for()
+
+    page.get_by_role("link", name="Memories").click()
+    card = page.locator("li.memory", has_text="tulips")
+    card.get_by_role("button", name="History").click()
+    expect(card.locator(".history")).to_contain_text("orchids")
+    card.get_by_role("button", name="Delete").click()
+    card.wait_for(state="detached")
+    assert httpx.get(url + "/api/memories").json()["total"] == 0
+    page.get_by_role("button", name="Undo").click()
+    page.locator("li.memory", has_text="tulips").wait_for()
+    assert httpx.get(url + "/api/memories").json()["total"] == 1
+    assert not tab.errors
+
+
+def test_ask_streams_cites_and_says_when_it_does_not_know(tab, url):
+    httpx.post(url + "/api/memories", json={"text": "The spare key is under the blue pot."})
+    page = tab.go(url + "/#ask")
+    page.get_by_label("Ask about what you told me").fill("Where is the spare key?")
+    page.get_by_role("button", name="Ask").click()
+    link = page.locator("a.citation", has_text="blue pot")
+    link.wait_for()
+    assert page.locator(".answer").inner_text().strip()
+    tab.shot("ask")
+    link.click()
+    page.locator("main li.memory", has_text="blue pot").wait_for()
+
+    page.goto(url + "/#ask")
+    page.get_by_label("Ask about what you told me").fill("What is my cat's name?")
+    page.get_by_role("button", name="Ask").click()
+    page.locator(".known", has_text="I don't know").wait_for()
+    assert not tab.errors
+
+
+def test_a_two_turn_chat_streams_and_is_kept(tab, url):
+    page = tab.go(url + "/#chat")
+    page.get_by_label("Message", exact=True).fill("I adopted a cat called Miso today.")
+    page.get_by_role("button", name="Send").click()
+    replies = page.locator(".msg.assistant .body")
+    page.wait_for_function("document.querySelectorAll('.msg.assistant .body')[0]?.textContent")
+    page.get_by_label("Message", exact=True).fill("What is my cat called?")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_function("document.querySelectorAll('.msg.assistant .body')[1]?.textContent")
+    expect(replies).to_have_count(2)
+    tab.shot("chat")
+    conversations = httpx.get(url + "/api/conversations").json()["conversations"]
+    assert len(conversations) == 1
+    page.reload()
+    page.locator("button.conv").first.click()
+    page.wait_for_function("document.querySelectorAll('.msg').length === 4")
+    page.get_by_role("button", name="Delete conversation").click()
+    page.wait_for_function("document.querySelectorAll('.msg').length === 0")
+    assert httpx.get(url + "/api/conversations").json()["total"] == 0
+    assert not tab.errors
+
+
+def test_the_timeline_plots_each_message_and_counts_emotions(tab, url):
+    for message in ("I am so happy, I passed the exam!", "The train was late again."):
+        httpx.post(url + "/api/chat", json={"message": message, "stream": False})
+    page = tab.go(url + "/#timeline")
+    page.locator("svg.timeline circle.point").nth(1).wait_for()
+    expect(page.locator("svg.timeline circle.point")).to_have_count(2)
+    assert re.search(r"\w+: \d", page.locator("ul.counts").inner_text())
+    tab.shot("timeline")
+    assert not tab.errors
+
+
+def test_status_and_import_pages(tab, url, tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Garden\n\nThe roses by the gate were planted in 2019.\n")
+    page = tab.go(url + "/#import")
+    page.get_by_label("File", exact=True).set_input_files(str(notes))
+    page.locator("p.card", has_text="imported").wait_for()
+    page.get_by_role("link", name="Status").click()
+    page.locator("dd.memory-count").wait_for()
+    expect(page.locator("dd.memory-count")).not_to_have_text("0")
+    tab.shot("status")
+    assert not tab.errors
+
+
+def test_sign_in_keeps_each_persons_memories_apart(browser, tmp_path):
+    people = {"alice": "correct horse battery", "bob": "staple tungsten blue"}
+    with serve(tmp_path, people, auth_enabled=True) as base:
+        for name, secret in (("alice", "Alice's locker code is 1234."),
+                             ("bob", "Bob's bike is green.")):
+            context = browser.new_context(viewport={"width": 1100, "height": 800})
+            tab = Tab(context.new_page())
+            page = tab.go(base + "/")
+            page.get_by_label("User name").fill(name)
+            page.get_by_label("Password").fill(people[name])
+            page.get_by_role("button", name="Sign in with password").click()
+            page.get_by_text(f"Signed in as {name}").wait_for()
+            page.get_by_label("What to remember").fill(secret)
+            page.get_by_role("button", name="Add memory").click()
+            page.locator("li.memory", has_text=secret).wait_for()
+            expect(page.locator("li.memory")).to_have_count(1)  # never the other's
+            page.get_by_role("link", name="Search").click()
+            page.get_by_label("Search your memories").fill("locker code bike")
+            page.get_by_role("button", name="Search", exact=True).click()
+            page.locator("p.meta", has_text="found").wait_for()
+            expect(page.locator("li.memory")).to_have_count(1)
+            expect(page.locator("li.memory")).to_contain_text(secret)
+            page.get_by_role("button", name="Sign out").click()
+            page.get_by_role("heading", name="Sign in").wait_for()
+            assert page.evaluate("sessionStorage.length") == 0
+            assert not tab.errors
+            context.close()
+
+
+def test_a_phone_sized_screen(browser, url):
+    httpx.post(url + "/api/memories", json={"text": "Dentist on Thursday at 3 pm."})
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    tab = Tab(context.new_page())
+    page = tab.go(url + "/#memories")
+    page.locator("li.memory").first.wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways ({width} px)"
+    tab.shot("phone")
+    assert not tab.errors
+    context.close()
