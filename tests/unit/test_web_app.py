@@ -217,7 +217,7 @@ def test_sign_in_keeps_each_persons_memories_apart(browser, tmp_path):
             page.get_by_role("link", name="Search").click()
             page.get_by_label("Search your memories").fill("locker code bike")
             page.get_by_role("button", name="Search", exact=True).click()
-            page.locator("p.meta", has_text="found").wait_for()
+            page.locator("p.summary", has_text="found").wait_for()
             expect(page.locator("li.memory")).to_have_count(1)
             expect(page.locator("li.memory")).to_contain_text(secret)
             page.get_by_role("button", name="Sign out").click()

@@ -7,7 +7,7 @@ export function render(main) {
   const query = h("input", { type: "search", name: "query", required: true });
   const type = select("type", [["", "any type"], ...TYPES.map((t) => [t, t])]);
   const results = h("ul", { class: "list", "aria-label": "Search results" });
-  const summary = h("p", { class: "meta", "aria-live": "polite" });
+  const summary = h("p", { class: "meta summary", "aria-live": "polite" });
 
   async function run(event) {
     event?.preventDefault();
