@@ -238,3 +238,44 @@ def test_a_phone_sized_screen(browser, url):
     tab.shot("phone")
     assert not tab.errors
     context.close()
+
+
+@pytest.mark.integration
+def test_a_voice_note_recorded_in_the_browser_becomes_a_memory(tmp_path, whisper_dir):
+    """Chromium's fake microphone plays a sentence spoken by espeak-ng; Whisper (the one
+    real model here) hears it through MediaRecorder's WebM/Opus on /ws/memory."""
+    from playwright.sync_api import sync_playwright
+
+    from voice_support import espeak
+    wav = tmp_path / "note.wav"
+    wav.write_bytes(espeak("My passport is in the top drawer of the desk.", tmp_path / "speech"))
+    models = tmp_path / "web" / "models"
+    models.mkdir(parents=True)
+    (models / "whisper-base").symlink_to(whisper_dir)
+    with serve(tmp_path, stt="whisper", vad="silero") as base, sync_playwright() as p:
+        chromium = launch(p, "--use-fake-device-for-media-stream",
+                          "--use-fake-ui-for-media-stream",
+                          f"--use-file-for-fake-audio-capture={wav}%noloop")
+        tab = Tab(chromium.new_page())
+        page = tab.go(base + "/#voice")
+        page.get_by_role("button", name="Record a voice note").click()
+        expect(page.locator(".transcript")).to_contain_text("passport", timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Stop and save").click()
+        saved = page.locator(".committed")
+        expect(saved).to_contain_text("drawer", timeout=30_000)
+        memories = httpx.get(base + "/api/memories").json()["memories"]
+        assert len(memories) == 1 and memories[0]["source"] == "voice"
+        assert "passport" in memories[0]["text"].lower()
+        tab.shot("voice")
+        assert not tab.errors
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def whisper_dir() -> Path:
+    """Where the test data keeps Whisper base (read before clean_environ strips MEMLANE_*)."""
+    import os
+    import sys
+    default = Path(sys.prefix) / "memlane-test-data"
+    return Path(os.environ.get("MEMLANE_TEST_MODELS_DIR") or default) / "models" / "whisper-base"
