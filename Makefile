@@ -23,9 +23,10 @@ run: $(STAMP)
 test: $(STAMP) system-deps
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
-# the tests speak sentences with espeak-ng and convert audio with sox (Debian packages)
+# the tests speak sentences with espeak-ng, convert audio with sox and drive the web app in
+# Debian's chromium (Debian packages; Playwright's own browser download is never used)
 system-deps:
-	@bash scripts/system-deps.sh espeak-ng sox
+	@bash scripts/system-deps.sh espeak-ng sox chromium
 
 # regenerate the committed protobuf code after editing proto/memlane.proto
 proto: $(STAMP)
