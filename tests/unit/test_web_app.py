@@ -242,8 +242,9 @@ def test_a_phone_sized_screen(browser, url):
 
 @pytest.mark.integration
 def test_a_voice_note_recorded_in_the_browser_becomes_a_memory(tmp_path, whisper_dir):
-    """Chromium's fake microphone plays a sentence spoken by espeak-ng; Whisper (the one
-    real model here) hears it through MediaRecorder's WebM/Opus on /ws/memory."""
+    """Chromium's fake microphone plays a sentence spoken by espeak-ng (again for each
+    recording); Whisper (the one real model here) hears it through MediaRecorder's
+    WebM/Opus: a voice note on /ws/memory, then a push-to-talk turn on /ws/voice."""
     from playwright.sync_api import sync_playwright
 
     from voice_support import espeak
@@ -252,10 +253,10 @@ def test_a_voice_note_recorded_in_the_browser_becomes_a_memory(tmp_path, whisper
     models = tmp_path / "web" / "models"
     models.mkdir(parents=True)
     (models / "whisper-base").symlink_to(whisper_dir)
-    with serve(tmp_path, stt="whisper", vad="silero") as base, sync_playwright() as p:
+    with serve(tmp_path, stt="whisper", vad="silero", tts="tone") as base, sync_playwright() as p:
         chromium = launch(p, "--use-fake-device-for-media-stream",
                           "--use-fake-ui-for-media-stream",
-                          f"--use-file-for-fake-audio-capture={wav}%noloop")
+                          f"--use-file-for-fake-audio-capture={wav}")
         tab = Tab(chromium.new_page())
         page = tab.go(base + "/#voice")
         page.get_by_role("button", name="Record a voice note").click()
@@ -267,6 +268,14 @@ def test_a_voice_note_recorded_in_the_browser_becomes_a_memory(tmp_path, whisper
         memories = httpx.get(base + "/api/memories").json()["memories"]
         assert len(memories) == 1 and memories[0]["source"] == "voice"
         assert "passport" in memories[0]["text"].lower()
+
+        talk = page.get_by_role("region", name="Voice chat")
+        talk.get_by_role("button", name="Hold to talk").hover()
+        page.mouse.down()
+        page.wait_for_timeout(4000)
+        page.mouse.up()
+        expect(talk.locator(".msg.user")).to_contain_text("passport", timeout=30_000)
+        expect(talk.locator(".msg.assistant")).not_to_be_empty(timeout=30_000)
         tab.shot("voice")
         assert not tab.errors
         chromium.close()

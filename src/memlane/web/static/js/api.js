@@ -26,10 +26,18 @@ export async function signIn(credentials) {
     body: JSON.stringify(credentials),
   });
   if (!response.ok) throw await failure(response);
-  auth.tokens = await response.json();
+  const tokens = await response.json();
+  auth.tokens = { ...tokens, expires_at: Date.now() + tokens.expires_in * 1000 };
 }
 
-async function refresh() {
+// A refresh token works once: concurrent callers share one exchange.
+let refreshing = null;
+function refresh() {
+  refreshing ||= exchange().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+async function exchange() {
   const token = auth.tokens?.refresh_token;
   if (!token) return false;
   try {
@@ -41,7 +49,17 @@ async function refresh() {
   }
 }
 
+// The access token, refreshed first when it is about to expire.
+export async function fresh() {
+  const tokens = auth.tokens;
+  if (tokens && tokens.expires_at - Date.now() < Math.min(30_000, tokens.expires_in * 500)) {
+    await refresh();
+  }
+  return auth.access;
+}
+
 async function send(path, options, retry = true) {
+  await fresh();
   const response = await fetch(path, { ...options, headers: headers(options.headers) });
   if (response.status === 401 && retry && await refresh()) return send(path, options, false);
   if (!response.ok) throw await failure(response);

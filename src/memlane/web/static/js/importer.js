@@ -1,6 +1,6 @@
 // Import: drop a file (ChatGPT or Claude export, transcript, JSON lines, text, markdown)
 // and it is sent to POST /api/import with upload progress.
-import { auth } from "./api.js";
+import { fresh } from "./api.js";
 import { field, h, showError, clearError } from "./ui.js";
 
 export function render(main) {
@@ -22,14 +22,15 @@ export function render(main) {
   });
   input.addEventListener("change", () => input.files[0] && upload(input.files[0]));
 
-  function upload(file) {
+  async function upload(file) {
     clearError();
+    const token = await fresh();
     const params = new URLSearchParams({ filename: file.name });
     if (me.value.trim()) params.set("me", me.value.trim());
     const xhr = new XMLHttpRequest();  // fetch reports no upload progress
     xhr.open("POST", `/api/import?${params}`);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
-    if (auth.access) xhr.setRequestHeader("Authorization", `Bearer ${auth.access}`);
+    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
     progress.hidden = false;
     progress.value = 0;
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress.value = (100 * e.loaded) / e.total; };

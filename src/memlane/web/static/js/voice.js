@@ -1,7 +1,7 @@
 // Voice: a voice note (MediaRecorder → /ws/memory, protobuf) whose transcript appears while
 // you speak and becomes a memory on Stop; and push-to-talk voice chat over /ws/voice, whose
 // reply plays sentence by sentence.
-import { auth } from "./api.js";
+import { fresh } from "./api.js";
 import { clientMessage, serverMessage } from "./proto.js";
 import { TYPES, field, h, select, showError, clearError } from "./ui.js";
 
@@ -49,9 +49,10 @@ function voiceNote() {
       showError(`The microphone is not available: ${error.message}`);
       return;
     }
+    const token = await fresh();
     ws = socket("/ws/memory");
     ws.onopen = () => {
-      if (auth.access) ws.send(clientMessage("auth", { api_key: auth.access }));
+      if (token) ws.send(clientMessage("auth", { api_key: token }));
       recorder.ondataavailable = (e) => e.data.size && e.data.arrayBuffer().then((data) => {
         if (ws.readyState === WebSocket.OPEN) {
           ws.send(clientMessage("audio", { data: new Uint8Array(data), encoding: WEBM }));
@@ -101,14 +102,18 @@ function pushToTalk() {
   const state = h("p", { class: "meta", "aria-live": "polite" }, "");
   const log = h("div", { class: "messages", role: "log", "aria-label": "Voice chat" });
   const queue = [];
-  let ws = null, recorder = null, playing = false;
+  let ws = null, recorder = null, playing = false, held = false;
 
-  function connect() {
-    if (ws && ws.readyState <= WebSocket.OPEN) return;
+  async function connect() {
+    if (ws && ws.readyState === WebSocket.OPEN) return;
+    const token = await fresh();
     ws = socket("/ws/voice");
-    ws.onopen = () => auth.access && ws.send(JSON.stringify({ type: "auth", api_key: auth.access }));
     ws.onmessage = (e) => (typeof e.data === "string" ? receive(JSON.parse(e.data)) : play(e.data));
-    ws.onerror = () => showError("The voice chat connection failed.");
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("The voice chat connection failed."));
+    });
+    if (token) ws.send(JSON.stringify({ type: "auth", api_key: token }));
   }
 
   function receive(message) {
@@ -127,28 +132,34 @@ function pushToTalk() {
     const blob = queue.shift();
     playing = Boolean(blob);
     if (!blob) return;
-    const audio = new Audio(URL.createObjectURL(blob));
-    audio.onended = next;
-    audio.play().catch(next);
+    const url = URL.createObjectURL(blob);
+    const audio = new Audio(url);
+    audio.onended = () => { URL.revokeObjectURL(url); next(); };
+    audio.play().catch(audio.onended);
   }
 
   async function down() {
-    if (recorder) return;
+    if (held) return;
+    held = true;
     clearError();
-    connect();
     try {
+      await connect();
       recorder = await microphone();
     } catch (error) {
-      showError(`The microphone is not available: ${error.message}`);
+      held = false;
+      showError(`Voice chat is not available: ${error.message}`);
       return;
     }
     recorder.ondataavailable = (e) => e.data.size && e.data.arrayBuffer().then((d) => ws.send(d));
     recorder.onstop = () => setTimeout(() => ws.send(JSON.stringify({ type: "end" })), 50);
     recorder.start(250);
     button.textContent = "Listening… release to send";
+    if (!held) up(true);
   }
 
-  function up() {
+  function up(force = false) {
+    if (!held && !force) return;
+    held = false;
     if (!recorder) return;
     recorder.stop();
     stopTracks(recorder);
@@ -157,10 +168,11 @@ function pushToTalk() {
   }
 
   button.addEventListener("pointerdown", down);
-  button.addEventListener("pointerup", up);
-  button.addEventListener("pointerleave", up);
+  button.addEventListener("pointerup", () => up());
+  button.addEventListener("pointerleave", () => up());
   button.addEventListener("keydown", (e) => { if (e.key === " " && !e.repeat) { e.preventDefault(); down(); } });
   button.addEventListener("keyup", (e) => { if (e.key === " ") up(); });
+  button.addEventListener("click", (e) => e.preventDefault());
   const view = h("section", { class: "card", "aria-label": "Voice chat" },
     h("h3", {}, "Talk with memlane"), h("p", {}, "Hold the button (or the space bar) while you speak."),
     button, state, log);
