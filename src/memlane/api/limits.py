@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-UNLIMITED = "/api/health"  # paths under it are not rate limited
+UNLIMITED = ("/api/health", "/app/")  # paths under these are not rate limited
 
 
 class BodyLimit:
@@ -85,15 +85,15 @@ def bucket_for(secret: str) -> str:
 class RateLimit:
     """At most ``buckets.per_minute`` requests per API key or token, in multi-user mode;
     over it, 429 with `Retry-After` (OpenAI-shaped on /v1), and a WebSocket handshake is
-    closed with 1013 ("try again later"). Health checks are free. Requests without a
-    bearer value share the client address's bucket."""
+    closed with 1013 ("try again later"). Health checks and the web app's files are free.
+    Requests without a bearer value share the client address's bucket."""
 
     def __init__(self, app, buckets: Buckets):
         self.app, self.buckets = app, buckets
 
     async def __call__(self, scope, receive, send):
         if (scope["type"] not in ("http", "websocket")
-                or scope.get("path", "").startswith(UNLIMITED)):
+                or scope.get("path", "").startswith(UNLIMITED) or scope.get("path") == "/"):
             return await self.app(scope, receive, send)
         wait = self.buckets.take(_bucket_key(scope))
         if wait <= 0:

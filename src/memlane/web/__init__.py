@@ -1,35 +1,26 @@
-"""The web app: static files (plain JS modules and CSS, no build step) served at `/`."""
+"""The web app: static files (plain JS modules and CSS, no build step). The page is served
+at `/`, its files under `/app/`; neither counts against the rate limit."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.exceptions import HTTPException
+from fastapi.responses import FileResponse
 from starlette.staticfiles import StaticFiles
 
 from ..config import Settings
 
 STATIC = Path(__file__).parent / "static"
-API_PREFIXES = ("/api", "/v1", "/ws", "/mcp", "/metrics")
-
-
-class WebFiles(StaticFiles):
-    """The app's files for GET and HEAD; anything else, and any unknown API path, is a
-    plain 404 as before the app was mounted."""
-
-    async def __call__(self, scope, receive, send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or \
-                path.startswith(API_PREFIXES):
-            raise HTTPException(status_code=404)
-        await super().__call__(scope, receive, send)
+PREFIX = "/app"
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Mount last, so every API path keeps its own route."""
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
 
-    @app.get("/web-config.json", include_in_schema=False)
+    @app.get(PREFIX + "/config.json", include_in_schema=False)
     async def config() -> dict:  # whether to ask for sign-in before calling the API
         return {"auth_enabled": settings.auth_enabled}
 
-    app.mount("/", WebFiles(directory=STATIC, html=True), name="web")
+    app.mount(PREFIX, StaticFiles(directory=STATIC), name="web")

@@ -20,7 +20,7 @@ let leave = null;
 let authOn = null;
 
 async function whoAmI() {
-  if (authOn === null) authOn = (await (await fetch("/web-config.json")).json()).auth_enabled;
+  if (authOn === null) authOn = (await (await fetch("/app/config.json")).json()).auth_enabled;
   if (authOn && !auth.access) return null;
   try {
     return await api("/api/auth/me");

@@ -16,7 +16,15 @@ export function renderSignIn(main, done) {
 
   async function submit(event, credentials) {
     event.preventDefault();
-    const ok = await guarded(async () => { await signIn(credentials); return true; });
+    const ok = await guarded(async () => {
+      try {
+        await signIn(credentials);
+      } catch (error) {
+        if (error.status === 401) error.message = error.message.replace("Please sign in again", "Sign-in failed");
+        throw error;
+      }
+      return true;
+    });
     if (ok) done();
   }
 
