@@ -202,8 +202,8 @@ def test_status_and_import_pages(tab, url, tmp_path):
     page.get_by_label("File", exact=True).set_input_files(str(notes))
     page.locator("p.card", has_text="imported").wait_for()
     page.get_by_role("link", name="Status").click()
-    page.locator("dd.memory-count").wait_for()
-    expect(page.locator("dd.memory-count")).not_to_have_text("0")
+    page.locator(".memory-count").wait_for()
+    expect(page.locator(".memory-count")).not_to_have_text("0")
     tab.shot("status")
     assert not tab.errors
 

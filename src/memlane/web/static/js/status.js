@@ -1,4 +1,4 @@
-// Status: the server's health report and how many memories you have.
+// Status: the server's health (database, models, job queue, sessions) and your memory count.
 import { api } from "./api.js";
 import { guarded, h } from "./ui.js";
 
@@ -7,15 +7,29 @@ export async function render(main) {
   const [health, page] = await Promise.all([guarded(() => api("/api/health")),
     guarded(() => api("/api/memories?limit=1"))]);
   if (!health) return;
+  const jobs = Object.entries(health.jobs || {}).map(([k, v]) => `${v} ${k}`).join(", ");
   main.append(h("dl", { class: "kv card" },
-    h("dt", {}, "Server"), h("dd", {}, health.status),
-    h("dt", {}, "Your memories"), h("dd", { class: "memory-count" }, String(page?.total ?? "?")),
-    ...Object.entries(health).filter(([k]) => k !== "status").flatMap(([k, v]) =>
-      [h("dt", {}, k.replaceAll("_", " ")), h("dd", {}, describe(v))])));
+    row("Server", health.status === "ok" ? "ready" : health.status),
+    row("Your memories", h("span", { class: "memory-count" }, String(page?.total ?? "?"))),
+    row("Database", `${health.database?.kind}, ${health.database?.reachable ? "reachable" : "not reachable"}`),
+    row("Background jobs", jobs || "none"),
+    row("Active sessions", String(health.active_sessions ?? 0)),
+    row("Up for", uptime(health.uptime_s || 0))),
+  h("h3", {}, "Models"),
+  h("table", { class: "card models" },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Part"), h("th", { scope: "col" }, "Model"),
+      h("th", { scope: "col" }, "Loaded"))),
+    h("tbody", {}, Object.entries(health.models || {}).map(([part, info]) => h("tr", {},
+      h("th", { scope: "row" }, part), h("td", {}, info?.name || "—"),
+      h("td", {}, info?.loaded ? "yes" : "no"))))));
 }
 
-function describe(value) {
-  if (value === null || typeof value !== "object") return String(value);
-  return h("ul", { class: "list" }, Object.entries(value).map(([k, v]) =>
-    h("li", {}, `${k}: `, typeof v === "object" && v !== null ? JSON.stringify(v) : String(v))));
+function row(label, value) {
+  return [h("dt", {}, label), h("dd", {}, value)];
+}
+
+function uptime(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 1 ? `${Math.round(seconds)} s`
+    : minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
