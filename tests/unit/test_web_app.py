@@ -263,6 +263,29 @@ def test_errors_are_shown_in_words(tab, tmp_path):
                for e in tab.errors), tab.errors
 
 
+def test_keyboard_alone_reaches_the_content_and_adds_a_memory(tab, url):
+    page = tab.go(url + "/#memories")
+    page.get_by_text("0 memories").wait_for()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Memories"
+    page.get_by_label("What to remember").focus()
+    page.keyboard.type("The boiler was serviced in October.")
+    for name in ("type", "occurred_at"):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.name") == name
+    for _ in range(8):  # the date and time field has a stop per part
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "BUTTON":
+            break
+    assert page.evaluate("document.activeElement.textContent") == "Add memory"
+    page.keyboard.press("Enter")
+    page.locator("li.memory", has_text="boiler").wait_for()
+    assert page.title() == "Memories · memlane"
+    assert not tab.errors
+
+
 def test_a_phone_sized_screen(browser, url):
     httpx.post(url + "/api/memories", json={"text": "Dentist on Thursday at 3 pm."})
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)

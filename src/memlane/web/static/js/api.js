@@ -62,6 +62,7 @@ async function send(path, options, retry = true) {
   await fresh();
   const response = await fetch(path, { ...options, headers: headers(options.headers) });
   if (response.status === 401 && retry && await refresh()) return send(path, options, false);
+  if (response.status === 401 && auth.tokens === null) dispatchEvent(new Event("memlane:signed-out"));
   if (!response.ok) throw await failure(response);
   return response;
 }

@@ -1,7 +1,7 @@
 // The shell: who is signed in, the navigation, and one screen at a time (by URL hash).
 import { api, auth } from "./api.js";
 import { renderSignIn } from "./signin.js";
-import { clearError, guarded, h } from "./ui.js";
+import { clearError, guarded, h, showError } from "./ui.js";
 
 const SCREENS = {
   memories: () => import("./memories.js"),
@@ -18,6 +18,7 @@ const SCREENS = {
 let me = null;
 let leave = null;
 let authOn = null;
+let turns = 0;  // a newer navigation wins over one still loading
 
 async function whoAmI() {
   if (authOn === null) authOn = (await (await fetch("/app/config.json")).json()).auth_enabled;
@@ -46,6 +47,7 @@ async function signOut() {
 }
 
 async function route() {
+  const turn = ++turns;
   if (leave) leave();
   leave = null;
   clearError();
@@ -60,17 +62,26 @@ async function route() {
   }
   nav.hidden = false;
   showUser(me, authOn);
-  const name = location.hash.slice(1).split("?")[0] || "memories";
-  const load = SCREENS[name] || SCREENS.memories;
+  const asked = location.hash.slice(1).split("?")[0];
+  const name = SCREENS[asked] ? asked : "memories";
+  const load = SCREENS[name];
   for (const link of nav.querySelectorAll("a")) {
     link.toggleAttribute("aria-current", link.getAttribute("href") === `#${name}`);
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
-  main.replaceChildren();
   const screen = await load();
+  if (turn !== turns) return;
+  main.replaceChildren();
+  if (turn > 1) main.focus();  // after a navigation; a fresh page starts at the skip link
   leave = await screen.render(main) || null;
-  main.focus();
+  document.title = `${main.querySelector("h2")?.textContent || name} · memlane`;
 }
 
 window.addEventListener("hashchange", route);
+window.addEventListener("memlane:signed-out", async () => {
+  if (!authOn || !me) return;
+  me = null;
+  await route();
+  showError("Your session has ended: please sign in again.");
+});
 route();
