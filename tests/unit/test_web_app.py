@@ -143,6 +143,36 @@ def test_add_list_search_edit_delete_and_undo(tab, url):
     assert not tab.errors
 
 
+def test_the_list_pages_on_scroll_and_filters(tab, url):
+    batch = [{"text": f"Note number {n} about the allotment.", "type": "semantic",
+              "occurred_at": "2024-01-10T09:00:00Z"} for n in range(23)]
+    batch += [{"text": "We hiked up Ben Nevis with Priya.", "type": "episodic",
+               "emotion": "joy", "occurred_at": "2025-06-01T12:00:00Z"},
+              {"text": "Missed the ferry to Mull.", "type": "episodic", "emotion": "sadness",
+               "occurred_at": "2025-07-01T12:00:00Z"}]
+    assert httpx.post(url + "/api/memories/batch", json={"memories": batch}).status_code == 201
+    page = tab.go(url + "/#memories")
+    cards = page.locator("li.memory")
+    expect(cards).to_have_count(20)
+    cards.nth(19).scroll_into_view_if_needed()
+    page.mouse.wheel(0, 5000)
+    expect(cards).to_have_count(25)
+    filters = page.get_by_role("form", name="Filter memories")
+    filters.get_by_label("Type").select_option("episodic")
+    filters.get_by_role("button", name="Filter").click()
+    expect(cards).to_have_count(2)
+    filters.get_by_label("Emotion").select_option("joy")
+    filters.get_by_role("button", name="Filter").click()
+    expect(cards).to_have_count(1)
+    expect(cards).to_contain_text("Ben Nevis")
+    filters.get_by_label("Emotion").select_option("")
+    filters.get_by_label("From").fill("2025-06-15")
+    filters.get_by_role("button", name="Filter").click()
+    expect(cards).to_have_count(1)
+    expect(cards).to_contain_text("ferry")
+    assert not tab.errors
+
+
 def test_ask_streams_cites_and_says_when_it_does_not_know(tab, url):
     httpx.post(url + "/api/memories", json={"text": "The spare key is under the blue pot."})
     page = tab.go(url + "/#ask")

@@ -12,6 +12,7 @@ export async function render(main) {
   const title = h("h3", {}, "New conversation");
   const messages = h("div", { class: "messages", role: "log", "aria-label": "Messages" });
   const input = h("textarea", { name: "message", rows: 2, required: true });
+  const sendButton = h("button", {}, "Send");
   const del = h("button", { type: "button", class: "danger", hidden: true, onclick: remove },
     "Delete conversation");
 
@@ -51,7 +52,7 @@ export async function render(main) {
   async function send(event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
+    if (!text || sendButton.disabled) return;
     input.value = "";
     if (!state.id && agent.value) {
       const made = await guarded(() => api("/api/conversations",
@@ -59,6 +60,7 @@ export async function render(main) {
       if (!made) return;
       state.id = made.id;
     }
+    sendButton.disabled = true;
     messages.append(bubble("user", text));
     const bubbleOut = bubble("assistant", "");
     const reply = bubbleOut.querySelector(".body");
@@ -72,7 +74,9 @@ export async function render(main) {
       else if (name === "error") throw new Error(data.detail);
       messages.scrollTop = messages.scrollHeight;
     }, state.controller.signal));
+    sendButton.disabled = false;
     del.hidden = !state.id;
+    if (state.id) title.textContent = "This conversation";
     await loadList();
     input.focus();
   }
@@ -98,7 +102,7 @@ export async function render(main) {
       names.length ? field("Agent for a new conversation", agent) : null, convs),
     h("section", { "aria-label": "Conversation" }, title, messages,
       h("form", { class: "row", onsubmit: send },
-        h("div", { class: "grow" }, field("Message", input)), h("button", {}, "Send")),
+        h("div", { class: "grow" }, field("Message", input)), sendButton),
       h("p", {}, del))));
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) send(e);

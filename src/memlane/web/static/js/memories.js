@@ -13,16 +13,20 @@ export async function render(main) {
   const more = h("button", { type: "button", class: "quiet", onclick: () => page() }, "Load more");
   const sentinel = h("div", { "aria-hidden": "true" });
 
+  // The API filters all but the emotion: that filter skips pages with no match (up to 10).
   async function page() {
     if (state.busy || (state.total !== null && state.offset >= state.total)) return;
     state.busy = true;
     await guarded(async () => {
-      const data = await api(`/api/memories?${query(state.filters, state.offset)}`);
-      state.total = data.total;
-      state.offset += data.memories.length;
-      const wanted = state.filters.emotion;
-      for (const memory of data.memories) {
-        if (!wanted || memory.emotion === wanted) list.append(memoryCard(memory, reload));
+      for (let tries = 0, shown = 0; !shown && tries < 10; tries++) {
+        const data = await api(`/api/memories?${query(state.filters, state.offset)}`);
+        state.total = data.total;
+        state.offset += data.memories.length;
+        const wanted = state.filters.emotion;
+        const cards = data.memories.filter((m) => !wanted || m.emotion === wanted)
+          .map((m) => memoryCard(m, reload));
+        list.append(...cards);
+        shown = cards.length || state.offset >= state.total;
       }
     });
     state.busy = false;
