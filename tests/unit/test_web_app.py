@@ -69,9 +69,9 @@ class Tab:
             raise
         return self.page
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, full_page: bool = True) -> None:
         DOCS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(DOCS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture
@@ -115,7 +115,6 @@ def test_add_list_search_edit_delete_and_undo(tab, url):
     page.get_by_role("button", name="Add memory").click()
     card = page.locator("li.memory", has_text="orchids")
     card.wait_for()
-    tab.shot("memories")
 
     page.get_by_role("link", name="Search").click()
     page.get_by_label("Search your memories").fill("orchids")
@@ -144,8 +143,9 @@ def test_add_list_search_edit_delete_and_undo(tab, url):
 
 
 def test_the_list_pages_on_scroll_and_filters(tab, url):
-    batch = [{"text": f"Note number {n} about the allotment.", "type": "semantic",
-              "occurred_at": "2024-01-10T09:00:00Z"} for n in range(23)]
+    batch = [{"text": f"Allotment, week {n}: sowed {crop} in bed {n % 4 + 1}.", "type": "semantic",
+              "occurred_at": f"2024-{n % 9 + 1:02d}-10T09:00:00Z"}
+             for n, crop in enumerate(["beans", "leeks", "carrots", "kale"] * 6)][:23]
     batch += [{"text": "We hiked up Ben Nevis with Priya.", "type": "episodic",
                "emotion": "joy", "occurred_at": "2025-06-01T12:00:00Z"},
               {"text": "Missed the ferry to Mull.", "type": "episodic", "emotion": "sadness",
@@ -154,6 +154,7 @@ def test_the_list_pages_on_scroll_and_filters(tab, url):
     page = tab.go(url + "/#memories")
     cards = page.locator("li.memory")
     expect(cards).to_have_count(20)
+    tab.shot("memories", full_page=False)
     cards.nth(19).scroll_into_view_if_needed()
     page.mouse.wheel(0, 5000)
     expect(cards).to_have_count(25)

@@ -31,7 +31,9 @@ export async function render(main) {
     });
     state.busy = false;
     more.hidden = state.offset >= state.total;
-    count.textContent = `${state.total ?? 0} memories${state.filters.emotion ? " before the emotion filter" : ""}`;
+    const total = state.total ?? 0;
+    count.textContent = `${total} ${total === 1 ? "memory" : "memories"}` +
+      (state.filters.emotion ? " before the emotion filter" : "");
   }
 
   function reload(filters = state.filters) {
