@@ -67,12 +67,9 @@ async function send(path, options, retry = true) {
   return response;
 }
 
-export async function api(path, { method = "GET", body, raw } = {}) {
+export async function api(path, { method = "GET", body } = {}) {
   const options = { method };
-  if (raw !== undefined) {
-    options.body = raw;
-    options.headers = { "Content-Type": "application/octet-stream" };
-  } else if (body !== undefined) {
+  if (body !== undefined) {
     options.body = JSON.stringify(body);
     options.headers = { "Content-Type": "application/json" };
   }
