@@ -319,13 +319,20 @@ def test_keyboard_alone_reaches_the_content_and_adds_a_memory(tab, url):
 
 def test_a_phone_sized_screen(browser, url):
     httpx.post(url + "/api/memories", json={"text": "Dentist on Thursday at 3 pm."})
+    httpx.post(url + "/api/chat", json={"message": "I feel great today.", "stream": False})
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     tab = Tab(context.new_page())
     page = tab.go(url + "/#memories")
     page.locator("li.memory").first.wait_for()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"the page scrolls sideways ({width} px)"
     tab.shot("phone")
+    for screen in ("memories", "search", "ask", "chat", "voice", "timeline", "import",
+                   "status"):
+        page.get_by_role("link", name=screen.capitalize()).click()
+        page.wait_for_function("document.title.endsWith('· memlane') && "
+                               f"location.hash === '#{screen}'")
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{screen} scrolls sideways ({width} px)"
     assert not tab.errors
     context.close()
 
