@@ -215,6 +215,33 @@ def test_a_two_turn_chat_streams_and_is_kept(tab, url):
     assert not tab.errors
 
 
+def test_chat_picks_an_agent_and_loads_older_messages_on_scroll(tab, tmp_path):
+    agents = tmp_path / "agents.yaml"
+    agents.write_text("agents:\n  coach:\n    persona: A patient running coach.\n")
+    with serve(tmp_path, agents_file=agents) as base:
+        conversation = None
+        for n in range(17):
+            reply = httpx.post(base + "/api/chat", json={
+                "message": f"Training log {n}: ran {n + 3} km.", "stream": False,
+                "conversation_id": conversation}).json()
+            conversation = reply["conversation_id"]
+        page = tab.go(base + "/#chat")
+        page.get_by_label("Agent for a new conversation").select_option("coach")
+        page.get_by_label("Message", exact=True).fill("Plan my week, coach.")
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_function("document.querySelectorAll('.msg.assistant .body')[0]?.textContent")
+        listed = httpx.get(base + "/api/conversations").json()["conversations"]
+        assert sorted(str(c["agent"]) for c in listed) == ["None", "coach"]
+
+        page.locator("button.conv").nth(1).click()
+        messages = page.locator(".messages .msg")
+        expect(messages).to_have_count(30)
+        page.locator(".messages").evaluate("box => { box.scrollTop = 0; }")
+        expect(messages).to_have_count(34)
+        expect(messages.first).to_contain_text("Training log 0")
+    assert not tab.errors
+
+
 def test_the_timeline_plots_each_message_and_counts_emotions(tab, url):
     for message in ("I am so happy, I passed the exam!", "The train was late again."):
         httpx.post(url + "/api/chat", json={"message": message, "stream": False})
