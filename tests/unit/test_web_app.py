@@ -268,7 +268,7 @@ def test_status_and_import_pages(tab, url, tmp_path):
 
 def test_sign_in_keeps_each_persons_memories_apart(browser, tmp_path):
     people = {"alice": "correct horse battery", "bob": "staple tungsten blue"}
-    with serve(tmp_path, people, auth_enabled=True, access_token_ttl_s=3) as base:
+    with serve(tmp_path, people, auth_enabled=True, access_token_ttl_s=2) as base:
         for name, secret in (("alice", "Alice's locker code is 1234."),
                              ("bob", "Bob's bike is green.")):
             context = browser.new_context(viewport={"width": 1100, "height": 800})
@@ -282,7 +282,11 @@ def test_sign_in_keeps_each_persons_memories_apart(browser, tmp_path):
             page.get_by_role("button", name="Add memory").click()
             page.locator("li.memory", has_text=secret).wait_for()
             expect(page.locator("li.memory")).to_have_count(1)  # never the other's
-            page.wait_for_timeout(3000)  # the access token expires: the app refreshes it
+            if name == "alice":  # her access token expires: the app refreshes it
+                page.wait_for_timeout(2200)
+                with page.expect_request(lambda r: r.url.endswith("/auth/token")) as sent:
+                    page.get_by_role("link", name="Memories").click()
+                assert "refresh_token" in sent.value.post_data_json
             page.get_by_role("link", name="Search").click()
             page.get_by_label("Search your memories").fill("locker code bike")
             page.get_by_role("button", name="Search", exact=True).click()
