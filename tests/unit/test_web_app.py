@@ -81,13 +81,18 @@ def tab(browser):
     context.close()
 
 
-def serve(tmp_path, people=None, **overrides):
+def build(tmp_path, people=None, **overrides):
+    """An app on the fake models (and its port), with people (name: password) seeded."""
     port = free_port()
     settings = load_settings(data_dir=tmp_path / "web", port=port, **{**FAKES, **overrides})
     if people:  # in a thread: Playwright's sync API runs an event loop in this one
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, _seed(settings, people)).result()
-    return uvicorn_thread(create_app(settings), port)
+    return create_app(settings), port
+
+
+def serve(tmp_path, people=None, **overrides):
+    return uvicorn_thread(*build(tmp_path, people, **overrides))
 
 
 async def _seed(settings, people: dict[str, str]) -> None:
@@ -106,6 +111,15 @@ async def _seed(settings, people: dict[str, str]) -> None:
 def url(tmp_path):
     with serve(tmp_path) as base:
         yield base
+
+
+@pytest.fixture
+def scripted(tmp_path):
+    """A server whose fake LLM replies from a script (no background extraction to take
+    replies from it); yields its URL and the LLM."""
+    app, port = build(tmp_path, extraction_enabled=False)
+    with uvicorn_thread(app, port) as base:
+        yield base, app.state.engine.llm
 
 
 def test_add_list_search_edit_delete_and_undo(tab, url):
@@ -174,14 +188,21 @@ def test_the_list_pages_on_scroll_and_filters(tab, url):
     assert not tab.errors
 
 
-def test_ask_streams_cites_and_says_when_it_does_not_know(tab, url):
+def test_ask_streams_cites_and_says_when_it_does_not_know(tab, scripted):
+    url, llm = scripted
     httpx.post(url + "/api/memories", json={"text": "The spare key is under the blue pot."})
+    llm.enqueue("The spare key is under the blue pot by the back door [1].")
     page = tab.go(url + "/#ask")
+    page.evaluate("""window.updates = 0;
+        new MutationObserver((m) => { window.updates += m.length; })
+            .observe(document.querySelector('main'), {subtree: true, childList: true})""")
     page.get_by_label("Ask about what you told me").fill("Where is the spare key?")
     page.get_by_role("button", name="Ask").click()
     link = page.locator("a.citation", has_text="blue pot")
     link.wait_for()
-    assert page.locator(".answer").inner_text().strip()
+    expect(page.locator(".answer")).to_have_text(
+        "The spare key is under the blue pot by the back door [1].")
+    assert page.evaluate("window.updates") >= 10  # a change per token, not one at the end
     tab.shot("ask")
     link.click()
     page.locator("main li.memory", has_text="blue pot").wait_for()
@@ -193,7 +214,10 @@ def test_ask_streams_cites_and_says_when_it_does_not_know(tab, url):
     assert not tab.errors
 
 
-def test_a_two_turn_chat_streams_and_is_kept(tab, url):
+def test_a_two_turn_chat_streams_and_is_kept(tab, scripted):
+    url, llm = scripted
+    llm.enqueue("Congratulations on Miso! How is the cat settling in?",
+                "Your cat is called Miso.")
     page = tab.go(url + "/#chat")
     page.get_by_label("Message", exact=True).fill("I adopted a cat called Miso today.")
     page.get_by_role("button", name="Send").click()
@@ -203,6 +227,7 @@ def test_a_two_turn_chat_streams_and_is_kept(tab, url):
     page.get_by_role("button", name="Send").click()
     page.wait_for_function("document.querySelectorAll('.msg.assistant .body')[1]?.textContent")
     expect(replies).to_have_count(2)
+    expect(replies.nth(1)).to_have_text("Your cat is called Miso.")
     tab.shot("chat")
     conversations = httpx.get(url + "/api/conversations").json()["conversations"]
     assert len(conversations) == 1

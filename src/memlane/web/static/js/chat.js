@@ -76,7 +76,9 @@ export async function render(main) {
     }, state.controller.signal));
     sendButton.disabled = false;
     del.hidden = !state.id;
-    if (state.id) title.textContent = "This conversation";
+    if (state.id && title.textContent === "New conversation") {
+      title.textContent = `Conversation of ${when(new Date().toISOString())}`;
+    }
     await loadList();
     input.focus();
   }
