@@ -82,27 +82,33 @@ def tab(browser):
 
 
 def build(tmp_path, people=None, **overrides):
-    """An app on the fake models (and its port), with people (name: password) seeded."""
+    """An app on the fake models, its port, and the API keys of the people (name: password)
+    seeded in it."""
     port = free_port()
     settings = load_settings(data_dir=tmp_path / "web", port=port, **{**FAKES, **overrides})
+    keys = {}
     if people:  # in a thread: Playwright's sync API runs an event loop in this one
         with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, _seed(settings, people)).result()
-    return create_app(settings), port
+            keys = pool.submit(asyncio.run, _seed(settings, people)).result()
+    return create_app(settings), port, keys
 
 
 def serve(tmp_path, people=None, **overrides):
-    return uvicorn_thread(*build(tmp_path, people, **overrides))
+    app, port, _ = build(tmp_path, people, **overrides)
+    return uvicorn_thread(app, port)
 
 
-async def _seed(settings, people: dict[str, str]) -> None:
+async def _seed(settings, people: dict[str, str]) -> dict[str, str]:
     from memlane.accounts import Accounts
     from memlane.models import create
     store = create("store", settings.store, settings)
     await store.open()
     try:
+        accounts, keys = Accounts(store, settings), {}
         for name, password in people.items():
-            await Accounts(store, settings).create_user(name, password=password)
+            user = await accounts.create_user(name, password=password)
+            keys[name] = (await accounts.create_key(user.id))[1]
+        return keys
     finally:
         await store.close()
 
@@ -117,7 +123,7 @@ def url(tmp_path):
 def scripted(tmp_path):
     """A server whose fake LLM replies from a script (no background extraction to take
     replies from it); yields its URL and the LLM."""
-    app, port = build(tmp_path, extraction_enabled=False)
+    app, port, _ = build(tmp_path, extraction_enabled=False)
     with uvicorn_thread(app, port) as base:
         yield base, app.state.engine.llm
 
@@ -293,16 +299,24 @@ def test_status_and_import_pages(tab, url, tmp_path):
 
 def test_sign_in_keeps_each_persons_memories_apart(browser, tmp_path):
     people = {"alice": "correct horse battery", "bob": "staple tungsten blue"}
-    with serve(tmp_path, people, auth_enabled=True, access_token_ttl_s=2) as base:
+    app, port, keys = build(tmp_path, people, auth_enabled=True, access_token_ttl_s=2)
+    with uvicorn_thread(app, port) as base:
         for name, secret in (("alice", "Alice's locker code is 1234."),
                              ("bob", "Bob's bike is green.")):
             context = browser.new_context(viewport={"width": 1100, "height": 800})
             tab = Tab(context.new_page())
             page = tab.go(base + "/")
-            page.get_by_label("User name").fill(name)
-            page.get_by_label("Password").fill(people[name])
-            page.get_by_role("button", name="Sign in with password").click()
+            if name == "alice":
+                page.get_by_label("User name").fill(name)
+                page.get_by_label("Password").fill(people[name])
+                page.get_by_role("button", name="Sign in with password").click()
+            else:
+                page.get_by_label("API key").fill(keys[name])
+                page.get_by_role("button", name="Sign in", exact=True).click()
             page.get_by_text(f"Signed in as {name}").wait_for()
+            stored = page.evaluate("JSON.stringify(sessionStorage) + JSON.stringify(localStorage)")
+            assert "access_token" in stored  # the tokens only: not the key, not the password
+            assert keys[name] not in stored and people[name] not in stored
             page.get_by_label("What to remember").fill(secret)
             page.get_by_role("button", name="Add memory").click()
             page.locator("li.memory", has_text=secret).wait_for()
@@ -321,6 +335,7 @@ def test_sign_in_keeps_each_persons_memories_apart(browser, tmp_path):
             page.get_by_role("button", name="Sign out").click()
             page.get_by_role("heading", name="Sign in").wait_for()
             assert page.evaluate("sessionStorage.length") == 0
+            assert keys[name] not in page.content()
             assert not tab.errors
             context.close()
 
