@@ -455,3 +455,45 @@ def whisper_dir() -> Path:
     import sys
     default = Path(sys.prefix) / "memlane-test-data"
     return Path(os.environ.get("MEMLANE_TEST_MODELS_DIR") or default) / "models" / "whisper-base"
+
+
+def test_the_hand_written_protobuf_matches_the_generated_code(tab, url):
+    """The voice note's codec (app/js/proto.js) against memlane_pb2."""
+    from memlane.proto import memlane_pb2 as pb
+    page = tab.go(url + "/#status")
+    sent = page.evaluate("""async () => {
+        const { clientMessage } = await import('/app/js/proto.js');
+        const bytes = [clientMessage('auth', { api_key: 'ml_secret' }),
+          clientMessage('audio', { data: new Uint8Array(300).fill(7), encoding: 4 }, 'r1'),
+          clientMessage('text', { text: 'Grüße 👋' }),
+          clientMessage('commit', { type: 'episodic', client_id: 'c-1' }, 'r2')];
+        return bytes.map((b) => Array.from(b));
+    }""")
+    auth, audio, text, commit = (pb.ClientMessage.FromString(bytes(b)) for b in sent)
+    assert auth.auth.api_key == "ml_secret"
+    assert audio.request_id == "r1" and audio.audio.data == bytes([7] * 300)
+    assert audio.audio.encoding == pb.WEBM_OPUS
+    assert text.text.text == "Grüße 👋"
+    assert commit.commit.type == "episodic" and commit.commit.client_id == "c-1"
+
+    replies = [pb.ServerMessage(ready=pb.Ready(protocol="memlane.v1", user_id="u")),
+               pb.ServerMessage(request_id="r2", committed=pb.Committed(
+                   memory_id="m1", created=True, text="Ich bin müde.", importance=0.5,
+                   emotion=pb.Emotion(label="sadness", confidence=0.75, source="fused"))),
+               pb.ServerMessage(transcript=pb.Transcript(text="hello", final=True,
+                                                         utterance=300)),
+               pb.ServerMessage(error=pb.Error(status=429, code="rate_limited",
+                                               message="wait"))]
+    decoded = page.evaluate("""async (messages) => {
+        const { serverMessage } = await import('/app/js/proto.js');
+        return messages.map((m) => serverMessage(new Uint8Array(m).buffer));
+    }""", [list(m.SerializeToString()) for m in replies])
+    assert [d["kind"] for d in decoded] == ["ready", "committed", "transcript", "error"]
+    assert decoded[1]["request_id"] == "r2"
+    assert decoded[1]["body"] == {"memory_id": "m1", "created": True, "text": "Ich bin müde.",
+                                  "importance": 0.5, "emotion": {
+                                      "label": "sadness", "confidence": 0.75,
+                                      "source": "fused"}}
+    assert decoded[2]["body"]["final"] and decoded[2]["body"]["utterance"] == 300
+    assert decoded[3]["body"] == {"status": 429, "code": "rate_limited", "message": "wait"}
+    assert not tab.errors
