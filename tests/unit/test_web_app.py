@@ -7,6 +7,7 @@ import asyncio
 import re
 import shutil
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -191,6 +192,35 @@ def test_the_list_pages_on_scroll_and_filters(tab, url):
     filters.get_by_role("button", name="Filter").click()
     expect(cards).to_have_count(1)
     expect(cards).to_contain_text("ferry")
+    assert not tab.errors
+
+
+def test_a_superseded_version_is_shown_and_restored(tab, tmp_path):
+    app, port, _ = build(tmp_path)
+    old = "My passport number ends in 4471."
+    merged = "My passport number ends in 4471 and expires in 2030."
+    with uvicorn_thread(app, port) as base:
+        httpx.post(base + "/api/memories", json={"text": old})
+        app.state.engine.llm.enqueue("Noted.", {"facts": [merged]},
+                                     {"event": "UPDATE", "target": 1, "text": merged})
+        httpx.post(base + "/api/chat", json={
+            "message": "My passport number ends in 4471 and it expires in 2030.",
+            "stream": False})
+        deadline = time.time() + 10
+        while merged not in str(httpx.get(base + "/api/memories").json()):
+            assert time.time() < deadline, "the extraction job did not supersede"
+            time.sleep(0.1)
+        page = tab.go(base + "/#memories")
+        page.get_by_label("Show superseded versions").check()
+        page.get_by_role("button", name="Filter").click()
+        superseded = page.locator("li.memory.superseded", has_text=old)
+        superseded.get_by_role("button", name="History").click()
+        expect(superseded.locator(".history")).to_contain_text("SUPERSEDE")
+        superseded.get_by_role("button", name="Restore this version").click()
+        expect(page.locator("li.memory:not(.superseded)", has_text=old)).to_have_count(1)
+        expect(page.locator("li.memory.superseded", has_text=merged)).to_have_count(1)
+        current = httpx.get(base + "/api/memories").json()["memories"]
+        assert old in [m["text"] for m in current] and merged not in str(current)
     assert not tab.errors
 
 
