@@ -4,6 +4,7 @@ system package (`make system-deps`); without it these tests fail, they do not sk
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -19,7 +20,9 @@ from memlane.api.app import create_app
 from memlane.config import load_settings
 from support import free_port, uvicorn_thread
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+# screenshots for the README: `make screenshots` sets this to docs/ (read at import, before
+# clean_environ); otherwise they go to a temporary directory
+SHOTS = os.environ.get("MEMLANE_WEB_SCREENSHOTS")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 WAIT = 10_000  # ms
@@ -55,8 +58,8 @@ def browser(playwright):
 class Tab:
     """A page that records console errors and failed page scripts."""
 
-    def __init__(self, page):
-        self.page, self.errors = page, []
+    def __init__(self, page, shots: Path):
+        self.page, self.errors, self.shots = page, [], shots
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.set_default_timeout(WAIT)
@@ -70,15 +73,22 @@ class Tab:
             raise
         return self.page
 
-    def shot(self, name: str, full_page: bool = True) -> None:
-        DOCS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(DOCS / f"{name}.png"), full_page=full_page)
+    def shot(self, name: str, full_page: bool = True) -> Path:
+        path = self.shots / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
 
 
 @pytest.fixture
-def tab(browser):
+def shots(tmp_path) -> Path:
+    return Path(SHOTS).resolve() if SHOTS else tmp_path / "shots"
+
+
+@pytest.fixture
+def tab(browser, shots):
     context = browser.new_context(viewport={"width": 1100, "height": 800})
-    yield Tab(context.new_page())
+    yield Tab(context.new_page(), shots)
     context.close()
 
 
@@ -334,7 +344,7 @@ def test_sign_in_keeps_each_persons_memories_apart(browser, tmp_path):
         for name, secret in (("alice", "Alice's locker code is 1234."),
                              ("bob", "Bob's bike is green.")):
             context = browser.new_context(viewport={"width": 1100, "height": 800})
-            tab = Tab(context.new_page())
+            tab = Tab(context.new_page(), tmp_path)
             page = tab.go(base + "/")
             if name == "alice":
                 page.get_by_label("User name").fill(name)
@@ -418,14 +428,15 @@ def test_keyboard_alone_reaches_the_content_and_adds_a_memory(tab, url):
     assert not tab.errors
 
 
-def test_a_phone_sized_screen(browser, url):
+def test_a_phone_sized_screen(browser, url, shots):
     httpx.post(url + "/api/memories", json={"text": "Dentist on Thursday at 3 pm."})
     httpx.post(url + "/api/chat", json={"message": "I feel great today.", "stream": False})
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
-    tab = Tab(context.new_page())
+    tab = Tab(context.new_page(), shots)
     page = tab.go(url + "/#memories")
     page.locator("li.memory").first.wait_for()
-    tab.shot("phone")
+    png = tab.shot("phone", full_page=False).read_bytes()
+    assert int.from_bytes(png[16:20], "big") == 375  # the PNG's width
     for screen in ("memories", "search", "ask", "chat", "voice", "timeline", "import",
                    "status"):
         page.get_by_role("link", name=screen.capitalize()).click()
@@ -439,7 +450,7 @@ def test_a_phone_sized_screen(browser, url):
 
 
 @pytest.mark.integration
-def test_a_voice_note_recorded_in_the_browser_becomes_a_memory(playwright, tmp_path,
+def test_a_voice_note_recorded_in_the_browser_becomes_a_memory(playwright, tmp_path, shots,
                                                                whisper_dir):
     """Chromium's fake microphone plays a sentence spoken by espeak-ng (again for each
     recording); Whisper (the one real model here) hears it through MediaRecorder's
@@ -456,7 +467,7 @@ def test_a_voice_note_recorded_in_the_browser_becomes_a_memory(playwright, tmp_p
         chromium = launch(playwright, "--use-fake-device-for-media-stream",
                           "--use-fake-ui-for-media-stream",
                           f"--use-file-for-fake-audio-capture={wav}")
-        tab = Tab(chromium.new_page())
+        tab = Tab(chromium.new_page(), shots)
         page = tab.go(base + "/#voice")
         page.get_by_role("button", name="Record a voice note").click()
         expect(page.locator(".transcript")).to_contain_text("desk", timeout=30_000)
