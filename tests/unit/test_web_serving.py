@@ -12,6 +12,7 @@ def test_the_page_and_its_modules_are_served(client):
     for path in sorted(STATIC.rglob("*.js")):
         served = client.get("/app/" + path.relative_to(STATIC).as_posix())
         assert served.status_code == 200 and "javascript" in served.headers["content-type"]
+        assert served.headers["cache-control"] == "no-cache"
     assert client.get("/app/config.json").json() == {"auth_enabled": False}
 
 
