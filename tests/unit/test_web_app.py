@@ -428,6 +428,12 @@ def test_keyboard_alone_reaches_the_content_and_adds_a_memory(tab, url):
     assert not tab.errors
 
 
+UNNAMED = """[...document.querySelectorAll('input, select, textarea, button, a[href]')]
+    .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') ||
+                     el.textContent.trim()))
+    .map((el) => el.outerHTML)"""
+
+
 def test_a_phone_sized_screen(browser, url, shots):
     httpx.post(url + "/api/memories", json={"text": "Dentist on Thursday at 3 pm."})
     httpx.post(url + "/api/chat", json={"message": "I feel great today.", "stream": False})
@@ -445,6 +451,7 @@ def test_a_phone_sized_screen(browser, url, shots):
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{screen} scrolls sideways ({width} px)"
+        assert not page.evaluate(UNNAMED), f"{screen} has controls without a name"
     assert not tab.errors
     context.close()
 
