@@ -330,6 +330,9 @@ def test_status_and_import_pages(tab, url, tmp_path):
     page = tab.go(url + "/#import")
     page.get_by_label("File", exact=True).set_input_files(str(notes))
     page.locator("p.card", has_text="imported").wait_for()
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="Download all my memories").click()
+    assert "roses by the gate" in Path(saved.value.path()).read_text()
     page.get_by_role("link", name="Status").click()
     page.locator(".memory-count").wait_for()
     expect(page.locator(".memory-count")).not_to_have_text("0")

@@ -102,6 +102,15 @@ function explain(response, detail) {
   return detail || `Request failed (${status}).`;
 }
 
+// Save a response as a file (the request carries the bearer token, so no plain link).
+export async function download(path, name) {
+  const blob = await (await send(path, {})).blob();
+  const link = Object.assign(document.createElement("a"),
+    { href: URL.createObjectURL(blob), download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
 // POST a JSON body and call onEvent(name, data) for each Server-Sent Event.
 export async function stream(path, body, onEvent, signal) {
   const response = await send(path, {

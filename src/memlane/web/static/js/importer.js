@@ -1,7 +1,7 @@
 // Import: drop a file (ChatGPT or Claude export, transcript, JSON lines, text, markdown)
 // and it is sent to POST /api/import with upload progress.
-import { fresh } from "./api.js";
-import { field, h, showError, clearError } from "./ui.js";
+import { download, fresh } from "./api.js";
+import { field, guarded, h, showError, clearError } from "./ui.js";
 
 export function render(main) {
   const input = h("input", { type: "file", name: "file" });
@@ -59,10 +59,15 @@ export function render(main) {
       data.errors?.length ? `, ${data.errors.length} could not be read` : "", "."));
   }
 
-  main.append(h("h2", {}, "Import"),
+  const exportButton = h("button", { type: "button", class: "quiet", onclick: () => guarded(
+    () => download("/api/memories/export", "memlane-export.jsonl")) }, "Download all my memories");
+  main.append(h("h2", {}, "Import and export"),
     h("p", {}, "A ChatGPT or Claude export (conversations.json or the .zip), a chat transcript, ",
       "memlane JSON lines, or a text or markdown file. Importing the same file twice adds nothing."),
     drop, h("div", { class: "row card" }, field("File", input),
       field("Your name in a transcript (optional)", me)),
-    progress, result);
+    progress, result,
+    h("h3", {}, "Export"),
+    h("p", {}, "Every memory you have, one JSON object a line; importing the file restores it."),
+    exportButton);
 }
