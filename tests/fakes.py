@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
+import time
 from collections import deque
 
 import numpy as np
@@ -72,6 +73,27 @@ def _hash(settings):
 @register("nlp", "regex")
 def _regex(settings):
     return RegexNLP()
+
+
+class SlowNLP(RegexNLP):
+    """RegexNLP that takes as long as a real parser does on hostile text: time grows with
+    the square of a call's length (``per_kchar2`` s per 1000 characters squared). Records
+    the length of each call."""
+    name = "slow"
+
+    def __init__(self, per_kchar2: float = 0.2):
+        self.per_kchar2, self.calls = per_kchar2, []
+
+    def parse(self, texts: list[str]) -> list[Parsed]:
+        size = sum(map(len, texts))
+        self.calls.append(size)
+        time.sleep(self.per_kchar2 * (size / 1000) ** 2)
+        return super().parse(texts)
+
+
+@register("nlp", "slow")
+def _slow(settings):
+    return SlowNLP()
 
 
 class ScriptedLLM(LLM):

@@ -77,3 +77,33 @@ async def seed_people(settings, people: dict[str, bool]) -> dict[str, str]:
         return keys
     finally:
         await store.close()
+
+
+HOSTILE = {"emoji": "emojirun " + "\U0001F600" * 12000, "words": "w " * 24500,
+           "one word": "x" * 48000}  # 48 KB texts that once took a parser 25-38 s
+
+
+def ingest_while_searching(url: str, client, text: str) -> tuple[float, list[float]]:
+    """Store ``text`` on a thread while searching again and again; the ingest's seconds
+    and each search's seconds."""
+    import threading
+    import time
+
+    import httpx
+    done: dict = {}
+
+    def ingest():
+        start = time.perf_counter()
+        r = httpx.post(url + "/api/memories", json={"text": text}, timeout=120)
+        done["took"], done["status"] = time.perf_counter() - start, r.status_code
+    thread = threading.Thread(target=ingest)
+    thread.start()
+    time.sleep(0.2)
+    waits = []
+    while thread.is_alive():
+        start = time.perf_counter()
+        assert client.post("/api/search", json={"query": "tea with Alice"}).status_code == 200
+        waits.append(time.perf_counter() - start)
+    thread.join()
+    assert done["status"] == 201
+    return done["took"], waits

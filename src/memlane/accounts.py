@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import math
 import secrets
 import time
 
 from . import tokens
 from .config import LOCAL_USER, Settings
 from .domain import ApiKey, User
-from .errors import BadRequest, NotFound, Unauthorized
+from .errors import BadRequest, NotFound, RateLimited, Unauthorized
+from .lockout import Lockout
 from .passwords import check_password, hash_password
+from .signing import signing_secret
 from .store.base import Store
 
+log = logging.getLogger(__name__)
 KEY_PREFIX = "ml_"
 LOCAL_ADMIN = User(id=LOCAL_USER, name=LOCAL_USER, is_admin=True)
 
@@ -25,6 +30,18 @@ def hash_key(key: str) -> str:
 class Accounts:
     def __init__(self, store: Store, settings: Settings):
         self.store, self.settings = store, settings
+        self._secret: str | None = None
+        self.lockout = Lockout(settings.login_max_failures,
+                               settings.login_max_failures_per_address, settings.login_lockout_s)
+
+    @property
+    def secret(self) -> str:
+        """What tokens are signed with (made in the data directory on first use)."""
+        return self._secret or self.load_secret()
+
+    def load_secret(self) -> str:
+        self._secret = signing_secret(self.settings)
+        return self._secret
 
     async def ensure_local_user(self) -> User:
         user = await self.store.get_user(LOCAL_USER)
@@ -43,7 +60,7 @@ class Accounts:
     async def authenticate(self, secret: str) -> User:
         """The user of an API key or of an access token; 401 if disabled or revoked."""
         if tokens.looks_like_token(secret):
-            claims = tokens.verify(self.settings.jwt_secret, secret, "access")
+            claims = tokens.verify(self.secret, secret, "access")
             return _usable(await self.store.get_user(claims["sub"]), claims)
         found = await self.store.user_for_key_hash(hash_key(secret))
         if found is None:
@@ -65,8 +82,8 @@ class Accounts:
     async def issue_tokens(self, user: User) -> dict:
         """A short-lived access token and a single-use refresh token."""
         s = self.settings
-        access, _ = tokens.sign(s.jwt_secret, user.id, "access", s.access_token_ttl_s)
-        refresh, claims = tokens.sign(s.jwt_secret, user.id, "refresh", s.refresh_token_ttl_s)
+        access, _ = tokens.sign(self.secret, user.id, "access", s.access_token_ttl_s)
+        refresh, claims = tokens.sign(self.secret, user.id, "refresh", s.refresh_token_ttl_s)
         await self.store.add_refresh_token(claims["jti"], user.id, claims["exp"])
         return {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
                 "expires_in": s.access_token_ttl_s}
@@ -76,16 +93,26 @@ class Accounts:
             raise Unauthorized("send an API key or a refresh token")
         return await self.issue_tokens(await self.authenticate(key))
 
-    async def tokens_for_password(self, name: str, password: str) -> dict:
+    async def tokens_for_password(self, name: str, password: str, address: str = "") -> dict:
+        """Tokens for a right password; wrong ones lock the name or ``address`` (the
+        client's) out for a while, and meanwhile no password is even checked (429)."""
+        if wait := self.lockout.wait(name, address):
+            raise RateLimited(f"too many failed sign-ins; try again in {math.ceil(wait)} s",
+                              retry_after=wait)
         user = await self.store.get_user_by_name(name)
         stored = await self.store.password_hash(user.id) if user else None
         if not await asyncio.to_thread(check_password, password, stored):
+            if self.lockout.failed(name, address):
+                log.warning("sign-in locked out for %d s after failed passwords: user %s, "
+                            "address %s", self.settings.login_lockout_s,
+                            user.id if user else "(no such user)", address or "?")
             raise Unauthorized("wrong user name or password")
+        self.lockout.succeeded(name)
         return await self.issue_tokens(_usable(user))
 
     async def refresh(self, token: str) -> dict:
         """New tokens for a refresh token, which is spent by this (it works once)."""
-        claims = tokens.verify(self.settings.jwt_secret, token, "refresh")
+        claims = tokens.verify(self.secret, token, "refresh")
         user_id = await self.store.use_refresh_token(claims["jti"], time.time())
         if user_id is None:
             raise Unauthorized("this refresh token was already used or revoked")

@@ -16,7 +16,11 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_USER = "local"
-DEV_JWT_SECRET = "memlane-development-secret"  # refused outside development
+# secrets anyone can read (in this code, its history, or any tutorial): never sign with them
+PUBLISHED_SECRETS = frozenset({
+    "memlane-development-secret", "secret", "changeme", "change-me", "changethis",
+    "your-secret-key", "jwt-secret", "supersecret", "development", "password"})
+MIN_SECRET_CHARS = 32
 
 
 def default_data_dir() -> Path:
@@ -36,9 +40,13 @@ class Settings(BaseSettings):
     mcp_allowed_hosts: list[str] = []  # more Host values /mcp accepts on a loopback bind
     # (behind a reverse proxy), e.g. ["memory.example.org"]
     rate_limit_per_minute: int = 100  # requests per API key (multi-user mode); 0 = off
-    environment: Literal["development", "production"] = "development"
-    jwt_secret: str = DEV_JWT_SECRET  # signs access and refresh tokens
+    auth_failures_per_minute: int = 60  # refused credentials per client address; 0 = off
+    jwt_secret: str | None = None  # signs tokens; default: a random one per data directory
     access_token_ttl_s: int = 900
+    login_max_failures: int = 5  # wrong passwords for one user name before a lock-out; 0 = off
+    login_max_failures_per_address: int = 20  # ... from one client address; 0 = off
+    login_lockout_s: float = 300.0  # how long a lock-out lasts (and failures are counted)
+    trusted_proxies: list[str] = []  # addresses whose X-Forwarded-For is believed
     refresh_token_ttl_s: int = 7 * 24 * 3600
 
     # seams, chosen by registry name
@@ -47,6 +55,8 @@ class Settings(BaseSettings):
     nlp: str = "spacy"
     llm: str = "local"  # "local" (llama.cpp, packaged model) | "remote" (OpenAI-compatible)
     model_threads: int = 2
+    nlp_piece_chars: int = Field(1000, ge=100)  # a long text is parsed in pieces this long
+    nlp_budget_s: float = 5.0  # NLP time per text; past it, sentences by pattern only
 
     # the LLM (SPEC G): local GGUF, or any OpenAI-compatible endpoint
     llm_model_path: Path | None = None  # any GGUF; default: the packaged Qwen2.5 1.5B
@@ -75,6 +85,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = 64
     embed_cache_size: int = 2048
     default_confidence: float = 1.0
+    max_entities_per_memory: int = Field(64, ge=1)  # names linked (and related) per memory
 
     # retrieval and ranking (SPEC B defaults)
     weight_keyword: float = 0.35
@@ -144,10 +155,14 @@ class Settings(BaseSettings):
     emotion_boost: float = 0.3  # matching emotion: relevance x (1 + importance x this)
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment != "development" and self.jwt_secret == DEV_JWT_SECRET:
-            raise ValueError("set MEMLANE_JWT_SECRET to a long random value: the default "
-                             "token secret is for development only")
+    def _refuse_weak_secret(self) -> Settings:
+        secret = self.jwt_secret
+        if secret is not None and (secret.strip().lower() in PUBLISHED_SECRETS
+                                   or len(secret) < MIN_SECRET_CHARS):
+            raise ValueError(
+                f"MEMLANE_JWT_SECRET must be a random value of at least {MIN_SECRET_CHARS} "
+                "characters that was never published; unset it to have one made in the "
+                "data directory")
         return self
 
     @model_validator(mode="after")

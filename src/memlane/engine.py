@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from .accounts import Accounts
 from .analytics.recorder import Recorder
@@ -83,7 +84,9 @@ class Engine:
         """Build every part by its registry name. Loads models; opens nothing yet."""
         store = create("store", settings.store, settings)
         models = ModelRunner(create("embedder", settings.embedder, settings),
-                             create("nlp", settings.nlp, settings))
+                             create("nlp", settings.nlp, settings),
+                             piece_chars=settings.nlp_piece_chars,
+                             nlp_budget_s=settings.nlp_budget_s)
         voice = (VoiceModels(create("stt", settings.stt, settings),
                              create("vad", settings.vad, settings),
                              create("tts", settings.tts, settings))
@@ -94,6 +97,7 @@ class Engine:
     async def start(self) -> None:
         await self.store.open()
         await self.accounts.ensure_local_user()
+        self.accounts.load_secret()  # now: a data directory that cannot keep it fails early
         await self.models.warm_up()
         await self.emotions.warm_up()
         if self.voice:
@@ -163,15 +167,22 @@ class Engine:
                          phases: Phases, door: str = "openai", **options: Any
                          ) -> AsyncIterator[Delta]:
         """An OpenAI-style completion (``options``: the LLM's) grounded on the user's
-        memories: what the last user message states is kept at once, the memories go in
-        the system message, and a question about the user is answered only from them."""
+        memories: the memories go in the system message, a question about the user is
+        answered only from them, and once the reply is made what the last user message
+        states is kept (nothing is kept for a request that fails)."""
         said = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        with phases.span("save_user"):
-            await self.hear(user_id, said, {"source": door})
         prompt, items = await self.asker.augment(user_id, messages, phases=phases,
                                                  max_tokens=options["max_tokens"])
-        return guarded(self.llm.generate(prompt, **options), said, items,
-                       [m["content"] for m in messages])
+        deltas = guarded(self.llm.generate(prompt, **options), said, items,
+                         [m["content"] for m in messages])
+        return self._then_keep(deltas, user_id, said, door, phases)
+
+    async def _then_keep(self, deltas: AsyncIterator[Delta], user_id: str, said: str,
+                         door: str, phases: Phases) -> AsyncIterator[Delta]:
+        async for delta in deltas:
+            yield delta
+        with phases.span("save_user"):
+            await self.hear(user_id, said, {"source": door})
 
     async def learn(self, user_id: str, told: Memory) -> None:
         """Queue fact extraction from what the user told (when enabled)."""
@@ -196,11 +207,16 @@ class Engine:
             raise Invalid(f"unknown memory type {type!r}", param="type") from None
         said = [t.audio for t in told if not isinstance(t, str) and t.audio is not None]
         reading, _ = await hear(self.emotions, text, np.concatenate(said) if said else None)
-        item = MemoryCreate(text=text, type=kind, client_id=client_id,
-                            source=Source.voice if said else Source.typed,
-                            metadata={**(metadata or {}), "emotion": reading.as_dict()},
-                            emotion=reading.label,
-                            importance=self.emotions.importance(text, reading))
+        try:
+            item = MemoryCreate(text=text, type=kind, client_id=client_id,
+                                source=Source.voice if said else Source.typed,
+                                metadata={**(metadata or {}), "emotion": reading.as_dict()},
+                                emotion=reading.label,
+                                importance=self.emotions.importance(text, reading))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise Invalid(f"{'.'.join(map(str, error['loc']))}: {error['msg']}",
+                          param=str(error["loc"][0])) from None
         return (*await self.memories.add(user_id, item), reading)
 
     def _extracting(self) -> bool:

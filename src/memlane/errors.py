@@ -8,6 +8,7 @@ MemlaneError
  ├── Conflict (409)
  ├── PayloadTooLarge (413)
  ├── Invalid (422)
+ ├── RateLimited (429)
  └── Unavailable (503)
 """
 from __future__ import annotations
@@ -53,6 +54,11 @@ class Invalid(MemlaneError):
 
 class RateLimited(MemlaneError):
     status, code = 429, "rate_limited"
+
+    def __init__(self, message: str = "rate limited", *, param: str | None = None,
+                 retry_after: float = 0.0):
+        super().__init__(message, param=param)
+        self.retry_after = retry_after
 
 
 class Unavailable(MemlaneError):

@@ -1,6 +1,7 @@
 """Password hashes with scrypt from the standard library: "scrypt$n$r$p$salt$hash" (hex)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -14,8 +15,17 @@ def hash_password(password: str) -> str:
     return f"scrypt${N}${R}${P}${salt.hex()}${digest.hex()}"
 
 
+@functools.cache
+def _nobody() -> str:
+    """A hash to check against when there is none (made once, when first needed)."""
+    return hash_password(os.urandom(16).hex())
+
+
 def check_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches; as slow when there is no user or no password, so the
+    time taken does not tell which user names exist."""
     if not stored:
+        check_password(password, _nobody())
         return False
     try:
         kind, n, r, p, salt, digest = stored.split("$")

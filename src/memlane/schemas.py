@@ -1,13 +1,13 @@
 """Input and output shapes shared by the engine and every door (validated by pydantic)."""
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from .domain import HistoryEntry, Memory, MemoryType, Source
+from .jsonsafe import check_filter, check_metadata, valid_text
 
 Emotion = Literal["joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral"]
 MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a larger offset cannot be bound
@@ -32,21 +32,10 @@ def storable(value: datetime | None) -> datetime | None:
     return value
 
 
-def plain_json(value: Any) -> Any:
-    """Refuse what the store's JSON cannot hold or compare: NaN, infinities, and integers
-    beyond 64 bits (Python's JSON parser accepts them all)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("numbers must be finite (no NaN or Infinity)")
-    if isinstance(value, int) and not isinstance(value, bool) and not (
-            -2**63 <= value < 2**63):
-        raise ValueError("integers must fit in 64 bits")
-    for item in (value.values() if isinstance(value, dict)
-                 else value if isinstance(value, list) else ()):
-        plain_json(item)
-    return value
-
-
-Metadata = Annotated[dict[str, Any], AfterValidator(plain_json)]
+# Bounded (depth, key length, size), storable (finite, 64-bit), valid Unicode: refused with
+# 422 before anything is stored, so every stored memory can be read back.
+Metadata = Annotated[dict[str, Any], AfterValidator(check_metadata)]
+MetadataFilter = Annotated[dict[str, Any], AfterValidator(check_filter)]
 
 
 class UsageOut(BaseModel):
@@ -75,6 +64,8 @@ class MemoryCreate(BaseModel):
     def _not_blank(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("text must not be blank")
+        if not valid_text(v):
+            raise ValueError("text is not valid Unicode (it holds a lone surrogate)")
         return v
 
     _aware_occurred = field_validator("occurred_at")(lambda cls, v: storable(v))
@@ -97,7 +88,7 @@ class SearchFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     since: datetime | None = None
     until: datetime | None = None
-    metadata: Metadata | None = None
+    metadata: MetadataFilter | None = None
     entity: str | None = None
 
     _aware = field_validator("since", "until")(lambda cls, v: aware_utc(v))

@@ -69,7 +69,8 @@ async def _seed(settings) -> tuple[dict, dict]:
 def server(tmp_path_factory):
     port = free_port()
     settings = load_settings(data_dir=tmp_path_factory.mktemp("auth"), port=port,
-                             auth_enabled=True, rate_limit_per_minute=10_000, **FAKES)
+                             auth_enabled=True, rate_limit_per_minute=10_000,
+                             auth_failures_per_minute=0, **FAKES)
     keys, ids = asyncio.run(_seed(settings))
     app = create_app(settings)
     with uvicorn_thread(app, port) as url:
@@ -77,7 +78,7 @@ def server(tmp_path_factory):
 
 
 def _token(server: Server, who: str, **claims) -> str:
-    secret = server.app.state.engine.settings.jwt_secret
+    secret = server.app.state.engine.accounts.secret
     token, _ = tokens.sign(secret, server.ids[who], "access", 600, **claims)
     return token
 
@@ -99,7 +100,7 @@ def _refused_credentials(server: Server) -> dict[str, str | None]:
         "token signed with another secret": tokens.sign("another", server.ids["alice"],
                                                         "access", 600)[0],
         "refresh token used as access": tokens.sign(
-            server.app.state.engine.settings.jwt_secret, server.ids["alice"], "refresh",
+            server.app.state.engine.accounts.secret, server.ids["alice"], "refresh",
             600)[0],
     }
 

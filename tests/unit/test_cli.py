@@ -30,6 +30,36 @@ def test_client_commands_round_trip(live_server, tmp_path):
     assert gone.exit_code == 1 and "404" in gone.output
 
 
+def test_superseded_memories_listed_restored_and_their_history_shown(fake_settings):
+    import time
+
+    import httpx
+
+    from memlane.api.app import create_app
+    from support import free_port, uvicorn_thread
+    app = create_app(fake_settings)
+    with uvicorn_thread(app, free_port()) as url:
+        env = {"MEMLANE_URL": url}
+        old = run("add", "I live in Paris.", **env).output.strip()
+        moved = "I moved to Berlin."
+        app.state.engine.llm.enqueue("Noted.", {"facts": [moved]},
+                                     {"event": "DELETE", "target": 1, "text": moved})
+        httpx.post(f"{url}/api/chat", json={"message": moved, "stream": False})
+        deadline = time.time() + 20
+        while httpx.get(f"{url}/api/memories/{old}").json()["valid_until"] is None:
+            assert time.time() < deadline, "the extraction job did not supersede it"
+            time.sleep(0.05)
+        assert "Paris" not in run("list", **env).output
+        assert "Paris" in run("list", "--superseded", **env).output
+        restored = run("restore", old, **env)
+        assert restored.exit_code == 0 and "I live in Paris." in restored.output
+        assert "Paris" in run("list", **env).output
+        history = run("history", old, **env).output
+        assert "SUPERSEDE" in history and "RESTORE" in history
+        again = run("restore", old, **env)
+        assert again.exit_code == 1 and "409" in again.output
+
+
 def test_import_files_and_folders_with_progress(live_server, tmp_path):
     folder = tmp_path / "notes"
     folder.mkdir()

@@ -1,6 +1,8 @@
 """Memory integrity on fakes (issue 12): what is told is kept at once, questions are never
 a source of facts, invented facts and values are refused or repaired, nothing is
 overwritten in place, and unrelated notes are not neighbours."""
+from datetime import datetime
+
 import httpx
 import pytest
 from openai import OpenAI
@@ -180,6 +182,8 @@ def test_false_acceptance_of_invented_facts_is_zero_on_the_table():
     ("Our teacher is Mrs. Okafor. Who is yours?", "Our teacher is Mrs. Okafor."),
     ("It weighs 3.5 kg.", "It weighs 3.5 kg."),
     ("Remember that walk by the lake with Tom?", ""),
+    ("I'm moving to Berlin next month, so what should I pack?",
+     "I'm moving to Berlin next month"),
 ])
 def test_what_a_message_tells(message, kept):
     assert told(message) == kept
@@ -189,6 +193,8 @@ def test_what_a_message_tells(message, kept):
     (QUESTION, True), ("Where do I live?", True), ("Do I have a dog?", True),
     ("What should I cook tonight?", False), ("What is the capital of France?", False),
     ("I like tea.", False), ("How do I reset my router?", False),
+    ("Tell me my passport number.", True), ("My passport number?", True),
+    ("Where's my car?", True),
 ])
 def test_personal_questions(question, personal):
     assert personal_question(question) is personal
@@ -197,5 +203,23 @@ def test_personal_questions(question, personal):
 def test_checked_keeps_a_grounded_reply_and_refuses_without_a_match():
     items = [ContextItem(1, "m1", "My passport number ends in 4471.", 0.9)]
     assert checked("It ends in 4471 [1].", QUESTION, items) == "It ends in 4471 [1]."
+    assert checked("Sure! It ends in 4471 [1].", QUESTION, items).startswith("Sure!")
     assert "4471" in checked("As an AI language model, I don't have access.", QUESTION, items)
     assert checked("Your blood type is O [1].", "What is my blood type?", items) == DONT_KNOW
+
+
+def test_words_of_any_script_and_their_forms_ground_a_fact():
+    told_it = "My sister Ingrid lives in Tromsø."
+    assert ungrounded(told_it, [told_it]) == []
+    assert ungrounded("My sister lives in Tromsø.", ["My sister lives in Tromsdal."]) == ["tromsø"]
+
+
+def test_a_marker_in_place_of_the_value_falls_back_to_the_cited_memory():
+    items = [ContextItem(1, "old", "My gym locker is number 12.", 0.9, when=datetime(2026, 1, 1)),
+             ContextItem(2, "new", "The gym gave me a new locker, number 47.", 0.8,
+                         when=datetime(2026, 1, 2))]
+    question = "What is my gym locker number now?"
+    assert "47" in checked("Your gym locker number is [2].", question, items)
+    assert "47" in checked("I'm not sure.", question, items), "the latest of equal matches"
+    assert "Tromsø" in checked("Your sister lives in Oslo [1].", "Where does my sister live?",
+                               [ContextItem(1, "m", "My sister lives in Tromsø.", 0.7)])

@@ -36,3 +36,20 @@ def test_time_words_become_a_range_and_leave_the_keywords():
 
 def test_preference_question_points_at_profile():
     assert "profile" in _analyse("what food do I like?").types
+
+
+def test_codes_are_keywords_whole_as_the_index_holds_them():
+    """spaCy splits a number from a unit ("hunter2g" -> "hunter2", "g"); the index keeps
+    "hunter2g" whole, so the query must search for it whole too."""
+    from memlane.models.nlp import Parsed, Token
+    split = {"hunter2g": ["hunter2", "g"], "x5km": ["x5", "km"], "route66kg": ["route66", "kg"]}
+    for code, pieces in split.items():
+        query = f"what is {code}?"
+        tokens = [Token(w, w, "X", w in ("what", "is"), w == "?")
+                  for w in ["what", "is", *pieces, "?"]]
+        assert code in analyse(query, Parsed(tokens=tokens), NOW).keywords
+
+
+def test_time_words_do_not_become_codes():
+    a = _analyse("what happened on the 3rd of May 2023?")
+    assert "3rd" not in a.keywords and "2023" not in a.keywords

@@ -23,7 +23,8 @@ def test_every_operation_keeps_its_contract(tmp_path):
     from memlane.config import load_settings
     port = free_port()
     settings = load_settings(data_dir=tmp_path / "data", port=port, auth_enabled=True,
-                             rate_limit_per_minute=1_000_000, embedder="hash", nlp="regex",
+                             rate_limit_per_minute=1_000_000, auth_failures_per_minute=0,
+                             embedder="hash", nlp="regex",
                              llm="scripted", stt="tone", vad="energy", tts="tone")
     key, key_id, spare_id = asyncio.run(_admin(settings))
     report = tmp_path / "report.json"

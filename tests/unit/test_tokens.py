@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from memlane import tokens
-from memlane.config import DEV_JWT_SECRET, load_settings
+from memlane.config import load_settings
 from support import add_user
 
 
@@ -45,8 +45,9 @@ def test_a_key_buys_tokens_that_work_like_the_key(auth_client):
 def test_expired_tampered_or_wrong_kind_tokens_are_401(auth_client):
     alice = add_user(auth_client, "alice")
     got = exchange(auth_client, api_key=alice["Authorization"].split()[1]).json()
-    user_id = tokens.verify(DEV_JWT_SECRET, got["access_token"], "access")["sub"]
-    expired, _ = tokens.sign(DEV_JWT_SECRET, user_id, "access", ttl_s=60, now=0)
+    secret = auth_client.app.state.engine.accounts.secret
+    user_id = tokens.verify(secret, got["access_token"], "access")["sub"]
+    expired, _ = tokens.sign(secret, user_id, "access", ttl_s=60, now=0)
     header, claims, signature = got["access_token"].split(".")
     forged = json.loads(tokens._unb64(claims)) | {"sub": "someone-else"}
     tampered = f"{header}.{tokens._encode(forged)}.{signature}"
@@ -73,10 +74,11 @@ def test_a_refresh_token_works_once(auth_client):
     assert exchange(auth_client, refresh_token=first["access_token"]).status_code == 401
 
 
-def test_the_default_secret_is_refused_outside_development():
-    with pytest.raises(ValidationError, match="MEMLANE_JWT_SECRET"):
-        load_settings(environment="production")
-    assert load_settings(environment="production", jwt_secret="x" * 40).jwt_secret
+def test_a_published_or_short_secret_is_refused():
+    for weak in ("memlane-development-secret", "changeme", "short-but-random-7f3a"):
+        with pytest.raises(ValidationError, match="MEMLANE_JWT_SECRET"):
+            load_settings(jwt_secret=weak)
+    assert load_settings(jwt_secret="x" * 40).jwt_secret
 
 
 def test_tokens_reach_the_openai_door_through_the_official_client(tmp_path):
@@ -96,7 +98,7 @@ def test_tokens_reach_the_openai_door_through_the_official_client(tmp_path):
         client = openai.OpenAI(base_url=url + "/v1", api_key=got["access_token"],
                                max_retries=0)
         assert "memlane" in [m.id for m in client.models.list()]
-        expired, _ = tokens.sign(DEV_JWT_SECRET, "x", "access", ttl_s=1, now=0)
+        expired, _ = tokens.sign("x" * 40, "x", "access", ttl_s=1, now=0)
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=url + "/v1", api_key=expired,
                           max_retries=0).models.list()

@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                            expose_headers=["X-Request-ID", "Retry-After"])
     if settings.auth_enabled:  # per key; single-user mode has none
         app.state.buckets = Buckets(settings.rate_limit_per_minute)
-        app.add_middleware(RateLimit, buckets=app.state.buckets)
+        app.add_middleware(RateLimit, buckets=app.state.buckets,
+                           failures=Buckets(settings.auth_failures_per_minute))
     app.add_middleware(metrics.Instrument, metrics=app.state.metrics)
     app.add_middleware(RequestId)
     return app

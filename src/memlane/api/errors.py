@@ -8,6 +8,7 @@ OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`. `Problem`,
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -91,6 +92,8 @@ def _render(request: Request, status: int, message: str, code: str | None,
 
 async def _memlane_error(request: Request, exc: MemlaneError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if getattr(exc, "retry_after", 0) > 0:
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     return _render(request, exc.status, exc.message, exc.code, exc.param, headers)
 
 

@@ -11,6 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics import Counter, Histogram
 
+from .deps import AdminUser
+
 router = APIRouter(tags=["health"])
 access = logging.getLogger("memlane.access")
 QUIET = ("/api/health", "/metrics")  # polled by orchestrators: logged at DEBUG
@@ -108,8 +110,10 @@ def _template(scope) -> str:
     return path or "unmatched"
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(request: Request) -> Response:
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+            description="In multi-user mode, for an admin's key or token only (Prometheus: "
+                        "`authorization: {credentials: ...}`).")
+async def metrics(request: Request, _: AdminUser) -> Response:
     engine, collected = request.app.state.engine, request.app.state.metrics
     collected.state = {
         "jobs": await engine.jobs.counts(), "memories": await engine.store.memory_count(),

@@ -21,8 +21,8 @@ _ADVICE = re.compile(r"\b(should|could|can|shall|would|might)\s+(i|we)\b|"
                      r"\bhow (do|can|should|would|could) (i|we)\b|"
                      r"\b(help|suggest|recommend|advise|advice|ideas?|tips?|explain)\b", re.I)
 _FACT = re.compile(r"\b(what|what's|whats|when|where|who|whom|whose|which|how many|how much|"
-                   r"how old|how long|remind me|do you (know|remember)|did i (say|tell|"
-                   r"mention))\b", re.I)
+                   r"how old|how long|remind me|tell me (?:about )?my|do you (know|remember)|"
+                   r"did i (say|tell|mention))\b", re.I)
 _YES_NO = re.compile(r"^\W*(do|did|does|am|have|has|had|was|were|is|are)\s+(i|my|we|our)\b",
                      re.I)
 _REF = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -33,6 +33,7 @@ _DECLINES = re.compile(r"\b(i don'?t know|not (?:mentioned|available|in (?:the|m
                        r"as an ai|language model|i (?:don'?t|do not) have (?:access|any "
                        r"(?:information|record|memor))|i'?m not (?:sure|aware)|"
                        r"i (?:can'?t|cannot) (?:know|recall|access))", re.I)
+_CITED = re.compile(r"\[(\d+)\]")
 _CONTENT = re.compile(r"[a-z0-9]{3,}")
 _STOP = frozenset("what whats when where who whom whose which how many much old long does did "
                   "the and are was were have has had you your about tell remind know "
@@ -43,7 +44,8 @@ def personal_question(text: str) -> bool:
     """A question after a fact about the asker, not advice or a task."""
     if not is_question(text) or not _SELF.search(text) or _ADVICE.search(text):
         return False
-    return bool(_FACT.search(text) or _YES_NO.search(text))
+    short = text.strip().endswith("?") and len(text.split()) <= 6  # "My passport number?"
+    return bool(_FACT.search(text) or _YES_NO.search(text) or short)
 
 
 async def guarded(deltas: AsyncIterator[Delta], question: str, items: Sequence[ContextItem],
@@ -77,7 +79,9 @@ def checked(reply: str, question: str, items: Sequence[ContextItem],
     invented = ungrounded(_REF.sub("", reply), sources, min_words=0.0)
     if not declined and not invented and not _MARKER_AS_VALUE.search(reply):
         return reply
-    best = best_match(question, items)
+    cited = {int(n) for n in _CITED.findall(reply)}
+    best = (best_match(question, [c for c in items if c.ref in cited])
+            or best_match(question, items))
     if best is None:
         return DONT_KNOW
     return f"You told me: \u201c{best.text.strip()}\u201d [{best.ref}]"
@@ -85,10 +89,11 @@ def checked(reply: str, question: str, items: Sequence[ContextItem],
 
 def best_match(question: str, items: Sequence[ContextItem]) -> ContextItem | None:
     """The memory sharing most of the question's content words (at least two, or all of
-    them when it has fewer), if any."""
+    them when it has fewer), the latest told among equals; None when none does."""
     wanted = stems(" ".join(w for w in _CONTENT.findall(question.lower()) if w not in _STOP))
     need = min(2, len(wanted)) or 1
-    scored = [(len(wanted & stems(c.text)), -c.score, c) for c in items]
+    scored = [(len(wanted & stems(c.text)), c.when.timestamp() if c.when else 0.0, c)
+              for c in items]
     scored = [s for s in scored if s[0] >= need]
-    return min(scored, key=lambda s: (-s[0], s[1]))[2] if scored else None
+    return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else None
 

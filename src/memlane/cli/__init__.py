@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .admin import keys, users
+from .admin import keys, rotate_secret, users
 from .client import add, delete, export, get, history, list_, restore, search
 from .evaluate import eval_
 from .imports import import_
@@ -21,7 +21,7 @@ def cli() -> None:
 
 
 for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, history, restore,
-                delete, import_, export, users, keys, eval_, mcp):
+                delete, import_, export, users, keys, rotate_secret, eval_, mcp):
     cli.add_command(command)
 
 

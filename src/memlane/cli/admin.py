@@ -153,3 +153,16 @@ def keys_list(user, data_dir):
 def keys_revoke(key_id, data_dir):
     _run(data_dir, lambda a: a.revoke_key(key_id))
     click.echo(f"revoked {key_id}")
+
+
+@click.command("rotate-secret")
+@data_dir_option
+def rotate_secret(data_dir):
+    """Make a new token signing secret: after a restart every access and refresh token
+    issued so far is refused (API keys keep working)."""
+    from ..signing import rotate
+    try:
+        path = rotate(load_settings(data_dir=data_dir))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"new secret in {path}; restart the server to use it")

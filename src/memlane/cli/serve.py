@@ -26,4 +26,6 @@ def serve(host: str | None, port: int | None, data_dir: str | None) -> None:
     click.echo(f"memlane: data in {settings.data_dir}; serving on "
                f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, log_config=None, access_log=False)
+                log_level=settings.log_level, log_config=None, access_log=False,
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=settings.trusted_proxies or None)

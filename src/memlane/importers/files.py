@@ -18,7 +18,7 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[MemoryCreate | Exception]:
             continue
         try:
             yield import_item(json.loads(line))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # also: nested too deep
             yield BadRequest(f"line {n} is not valid JSON")
         except (ValueError, TypeError) as exc:
             yield exc

@@ -1,6 +1,7 @@
 """Ingest: text -> sentences and entities (NLP) -> chunks -> embeddings, batched."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from ..config import Settings
@@ -47,11 +48,18 @@ def _mentions(parsed, metadata: dict, settings: Settings) -> list[EntityMention]
     if settings.link_context_entities:
         mentions += [EntityMention(str(metadata[k]), "PERSON")
                      for k in settings.index_context_keys if isinstance(metadata.get(k), str)]
-    return _unique(mentions)
+    return _unique(mentions, settings.max_entities_per_memory)
 
 
-def _unique(mentions: list[EntityMention]) -> list[EntityMention]:
+def _unique(mentions: list[EntityMention], most: int) -> list[EntityMention]:
+    """One mention per name, in order of first mention; past ``most`` names, the most often
+    mentioned (each linked pair of names is a stored relation: n names make n x (n - 1))."""
     seen: dict[str, EntityMention] = {}
+    counts: Counter[str] = Counter()
     for m in mentions:
         seen.setdefault(m.name.lower(), m)
+        counts[m.name.lower()] += 1
+    if len(seen) > most:
+        kept = {name for name, _ in counts.most_common(most)}
+        seen = {name: m for name, m in seen.items() if name in kept}
     return list(seen.values())

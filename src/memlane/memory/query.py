@@ -22,6 +22,7 @@ _CHITCHAT = re.compile(r"^(hi|hello|hey|thanks|thank you|good (morning|night|eve
 _PROFILE = re.compile(r"\b(prefer|preference|like|likes|love|loves|hate|hates|favou?rite|enjoy|"
                       r"dislike|allergic|want)\b")
 _PROCEDURAL = re.compile(r"\b(how (do|should) (i|you)|when i say|always|usually|routine|steps)\b")
+_INDEX_WORD = re.compile(r"[^\W_]+")  # a token of the index's unicode61 tokenizer
 _EPISODIC = re.compile(r"\b(when did|what happened|last time|did we|did i|discussed|meeting|"
                        r"yesterday|ago|last)\b")
 
@@ -49,7 +50,7 @@ def analyse(query: str, parsed: Parsed, now: datetime) -> QueryAnalysis:
     lowered = query.lower().strip()
     intent = _intent(lowered)
     time_range = parse_time_range(query, now)
-    keywords = _keywords(parsed, time_range)
+    keywords = list(dict.fromkeys(_keywords(parsed, time_range) + _codes(query, time_range)))
     entities = [e.name for e in parsed.entities]
     return QueryAnalysis(
         text=query, intent=intent, keywords=keywords, entities=entities,
@@ -81,6 +82,14 @@ def _keywords(parsed: Parsed, time_range: TimeRange | None) -> list[str]:
         if tok.lemma and tok.lemma != word and tok.lemma.isalpha():
             seen.setdefault(tok.lemma)
     return list(seen)
+
+
+def _codes(query: str, time_range: TimeRange | None) -> list[str]:
+    """Words of letters and digits ("hunter2g", "x5km") whole, as the keyword index holds
+    them: a parser may split "2g" into a number and a unit, and the code is then lost."""
+    time_words = set(_INDEX_WORD.findall(time_range.phrase)) if time_range else set()
+    return [w for w in _INDEX_WORD.findall(query.lower())
+            if any(c.isdigit() for c in w) and not w.isdigit() and w not in time_words]
 
 
 def _entity_candidates(parsed: Parsed, entities: list[str]) -> list[str]:

@@ -45,10 +45,14 @@ class MemoryService:
         todo = sorted(set(first.values()))
         prepared = await prepare([items[i].text for i in todo], self.models, self.settings,
                                  [items[i].metadata for i in todo])
-        for i, prep in zip(todo, prepared):
-            results[i] = (await self._insert(user_id, items[i], prep, actor), True)
+        built = [(i, readable(self._memory(user_id, items[i], prep)), prep)
+                 for i, prep in zip(todo, prepared)]  # every one checked before any is stored
+        for i, memory, prep in built:
+            stored = await self.store.insert_memory(memory, prep.chunks, prep.mentions,
+                                                    actor=actor)
+            results[i] = (stored, True)
             for hook in self.after_add:
-                await hook(results[i][0])
+                await hook(stored)
         for i, j in first.items():  # a repeat inside the batch gets the first one's memory
             if i != j:
                 results[i] = (results[j][0], False)
@@ -64,11 +68,11 @@ class MemoryService:
                 found = None  # told again after it was superseded: current once more
         return (found, False) if found else None
 
-    async def _insert(self, user_id: str, item: MemoryCreate, prep, actor: str) -> Memory:
+    def _memory(self, user_id: str, item: MemoryCreate, prep) -> Memory:
         now = utcnow()
         s = self.settings
         reading = self.emotions.detect_vectors(np.stack([prep.chunks[0].vector]))[0]
-        memory = Memory(
+        return Memory(
             id=uuid.uuid4().hex, user_id=user_id, text=item.text, type=item.type,
             source=item.source, created_at=now, updated_at=now, occurred_at=item.occurred_at,
             metadata=item.metadata, emotion=item.emotion or reading.label,
@@ -77,16 +81,15 @@ class MemoryService:
                         if item.importance is None else item.importance),
             confidence=s.default_confidence if item.confidence is None else item.confidence,
             content_hash=content_hash(item.text))
-        return await self.store.insert_memory(memory, prep.chunks, prep.mentions, actor=actor)
 
     async def keep_told(self, user_id: str, text: str, metadata: dict[str, Any], *,
                         emotion: str | None = None, importance: float | None = None
                         ) -> Memory | None:
         """The statements of a chat message, stored at once (SPEC C's short-term tier) so
         the next turn finds them; source ``chat``. None when the message told nothing (a
-        question, a greeting)."""
-        said = told(text)[:self.settings.max_text_chars]
-        if not said:
+        question, a greeting, or more than a memory may hold: not cut, not kept)."""
+        said = told(text)
+        if not said or len(said) > self.settings.max_text_chars:
             return None
         memory, _ = await self.add(user_id, MemoryCreate(
             text=said, type=MemoryType.episodic, source=Source.chat, metadata=metadata,
@@ -154,8 +157,8 @@ class MemoryService:
                                   [updated.metadata]))[0]
             chunks, mentions = prep.chunks, prep.mentions
             updated.content_hash = content_hash(updated.text)
-        return await self.store.update_memory(updated, old_text=current.text, actor=actor,
-                                              chunks=chunks, mentions=mentions)
+        return await self.store.update_memory(readable(updated), old_text=current.text,
+                                              actor=actor, chunks=chunks, mentions=mentions)
 
     async def delete(self, user_id: str, memory_id: str, actor: str = "user") -> None:
         if not await self.store.delete_memory(user_id, memory_id, actor=actor):
@@ -204,6 +207,15 @@ class MemoryService:
                 param=param)
 
 
+def readable(memory: Memory) -> Memory:
+    """The memory, if it can be answered with: nothing is stored that cannot be read back."""
+    try:
+        MemoryOut.of(memory).model_dump_json()
+    except (ValueError, RecursionError) as exc:
+        raise Invalid(f"this memory could not be read back: {exc}") from None
+    return memory
+
+
 def _first_of_each(items: list[MemoryCreate], found: list) -> dict[int, int]:
     """For each item not already stored, the index of the first item in the batch with
     the same client id or the same text (itself when it is the first)."""
@@ -226,6 +238,8 @@ _IMPORT_FIELDS = set(MemoryCreate.model_fields)
 
 
 def import_item(record: dict[str, Any]) -> MemoryCreate:
+    if isinstance(record, ValueError):  # a line the door could not read
+        raise record
     if not isinstance(record, dict):
         raise TypeError("each record must be a JSON object")
     data = {k: v for k, v in record.items() if k in _IMPORT_FIELDS}

@@ -24,14 +24,30 @@ class TimeRange:
     phrase: str
 
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def _day(y: int, m: int, d: int) -> datetime:
     return datetime(y, m, d, tzinfo=UTC)
 
 
+def _shift(when: datetime, days: int) -> datetime:
+    """``when`` moved by ``days``, held at the ends of the calendar ("1000000 days ago")."""
+    try:
+        return when + timedelta(days=days)
+    except OverflowError:
+        return LATEST if days > 0 else EARLIEST
+
+
 def _month_range(y: int, m: int) -> tuple[datetime, datetime]:
     start = _day(y, m, 1)
-    end = _day(y + 1, 1, 1) if m == 12 else _day(y, m + 1, 1)
+    end = _next_year(y) if m == 12 else _day(y, m + 1, 1)
     return start, end
+
+
+def _next_year(y: int) -> datetime:
+    return _day(y + 1, 1, 1) if y < LATEST.year else LATEST
 
 
 def _midnight(now: datetime) -> datetime:
@@ -59,12 +75,17 @@ def _relative(text: str, now: datetime) -> TimeRange | None:
     m = re.search(r"\b(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|few|couple of)"
                   r" (day|week|month|year)s? ago\b", text)
     if m:
-        n = int(m.group(1)) if m.group(1).isdigit() else _NUMBERS[m.group(1)]
+        n = _count(m.group(1))
         days = n * _UNITS[m.group(2)]
-        centre = today - timedelta(days=days)
-        slack = timedelta(days=max(1, days // 4))
-        return TimeRange(centre - slack, centre + slack + timedelta(days=1), m.group(0))
+        centre, slack = _shift(today, -days), max(1, days // 4)
+        return TimeRange(_shift(centre, -slack), _shift(centre, slack + 1), m.group(0))
     return None
+
+
+def _count(word: str) -> int:
+    if not word.isdigit():
+        return _NUMBERS[word]
+    return int(word) if len(word) <= 12 else 10**12  # past the calendar either way
 
 
 def _prev_month(today: datetime) -> tuple[int, int]:
@@ -100,10 +121,10 @@ def _range_for(kind: str, g: tuple[str, ...]) -> tuple[datetime, datetime] | Non
         elif kind == "my":
             return _month_range(int(g[1]), MONTHS[g[0]])
         else:
-            return _day(int(g[0]), 1, 1), _day(int(g[0]) + 1, 1, 1)
+            return _day(int(g[0]), 1, 1), _next_year(int(g[0]))
     except ValueError:
         return None
-    return start, start + timedelta(days=1)
+    return start, _shift(start, 1)
 
 
 def parse_time_range(query: str, now: datetime) -> TimeRange | None:

@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterable
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+# "I'm moving to Berlin, so what should I pack?": the statement and the question apart
+_TURN = re.compile(r",\s+(?=(?:so|and|but)\s+(?:what|how|where|when|who|which|why|should|"
+                   r"could|can|do|does|did|is|are|will|would)\b)", re.I)
 _ABBREVIATION = re.compile(r"\b(?:mr|mrs|ms|dr|st|jr|sr|prof|mt|vs|etc|e\.g|i\.e|no|nr|approx|"
                            r"dept|ave|rd|apt|fig|ca)\.$", re.I)
 _QUESTION_START = re.compile(
@@ -43,7 +46,7 @@ _QUOTED = re.compile(r"[\"“”`]([^\"“”`]{1,80})[\"“”`]|(?<!\w)['‘](
 _CODE = re.compile(r"\b(?!\d+(?:st|nd|rd|th)\b)(?=\w*[A-Za-z])(?=\w*\d)\w+\b|"
                    r"\b\w+(?:[_#@/\\]\w+)+\b")
 _CAPITAL = re.compile(r"\b[A-Z][\w-]*")
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script: "tromsø" is one word
 # words that carry a fact's value as much as a name does: who, which colour, whether not
 _VALUE_WORDS = frozenset("""
 mother mom mum father dad parent parents sister brother son daughter wife husband partner
@@ -62,7 +65,9 @@ really too quite some any all each every own same other such only now still yet 
 is isn't aren't wasn't weren't don't doesn't didn't won't can't user user's name named
 called which who whom whose what when where why how if because while until since before
 after during over under up down out off am pm let lets let's remember told tell said say
-says note noted know knows like likes one ones thing things
+says note noted know knows like likes one ones thing things sure yes okay ok based
+according sorry hello hi hey course great unfortunately however certainly absolutely indeed
+well alright got seems looks
 """.split())
 
 
@@ -92,10 +97,14 @@ def is_question(text: str) -> bool:
     return any(_asks(s) for s in sentences(text))
 
 
+def _pieces(text: str) -> list[str]:
+    return [part for piece in _BOUNDARY.split(text) for part in _TURN.split(piece)]
+
+
 def sentences(text: str) -> list[str]:
     """Split after . ! ? and at line ends, but not after "Mrs." or inside "3.5"."""
     out: list[str] = []
-    for piece in _BOUNDARY.split(text.replace("\r", "")):
+    for piece in _pieces(text.replace("\r", "")):
         if out and _ABBREVIATION.search(out[-1]):
             out[-1] = f"{out[-1]} {piece}"
         elif piece.strip():
@@ -168,9 +177,11 @@ def stems(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(text.lower())}
 
 
+_SUFFIX = re.compile(r"(?<=\w{3})(?:ing|ed|(?:(?<=[sxz])|(?<=ch)|(?<=sh))es|(?<!s)s)$")
+
+
 def _stem(word: str) -> str:
-    """A crude stem: enough to match "colours"/"colour", "moved"/"move", "kids"/"kid"."""
-    for suffix in ("ing", "ies", "ied", "es", "ed", "s", "'s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[:-len(suffix)][:6]
-    return word[:6]
+    """A crude stem: enough to match "colours"/"colour", "moved"/"move", "lives"/"live",
+    "boxes"/"box", "parked"/"park"."""
+    word = _SUFFIX.sub("", re.sub(r"ie[sd]$", "y", word))
+    return (word[:-1] if word.endswith("e") and len(word) > 3 else word)[:6]

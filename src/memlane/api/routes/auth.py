@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...domain import User
@@ -55,13 +55,16 @@ class UserOut(BaseModel):
              description="A short-lived access token (send it as `Authorization: Bearer`) "
                          "and a single-use refresh token. 401 for a bad key or password, a "
                          "disabled user, or a refresh token that is expired, tampered with, "
-                         "revoked or already used.")
-async def token(body: TokenRequest, engine: EngineDep) -> Tokens:
+                         "revoked or already used; 429 (with `Retry-After`) while a user "
+                         "name or client address is locked out after failed passwords.")
+async def token(body: TokenRequest, engine: EngineDep, request: Request) -> Tokens:
     accounts = engine.accounts
     if body.refresh_token is not None:
         return Tokens(**await accounts.refresh(body.refresh_token))
     if body.username is not None:
-        return Tokens(**await accounts.tokens_for_password(body.username, body.password))
+        address = request.client.host if request.client else ""
+        return Tokens(**await accounts.tokens_for_password(body.username, body.password,
+                                                           address))
     return Tokens(**await accounts.tokens_for_key(body.api_key))
 
 

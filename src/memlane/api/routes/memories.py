@@ -8,8 +8,9 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from ... import jsonsafe
 from ...domain import MemoryFilter, MemoryType
-from ...errors import BadRequest
+from ...errors import BadRequest, Invalid
 from ...schemas import (
     MAX_OFFSET,
     MAX_RESULTS,
@@ -154,12 +155,15 @@ def _metadata(raw: str | None) -> dict | None:
     if raw is None:
         return None
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        raise BadRequest("metadata must be a JSON object", param="metadata") from None
+        value = jsonsafe.loads(raw)
+    except ValueError as exc:
+        raise BadRequest(f"metadata must be a JSON object: {exc}", param="metadata") from None
     if not isinstance(value, dict):
         raise BadRequest("metadata must be a JSON object", param="metadata")
-    return value
+    try:
+        return jsonsafe.check_filter(value)
+    except ValueError as exc:
+        raise Invalid(str(exc), param="metadata") from None
 
 
 def _parse_jsonl(text: str) -> list[Any]:
@@ -168,7 +172,9 @@ def _parse_jsonl(text: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(jsonsafe.loads(line))
         except json.JSONDecodeError:
             raise BadRequest(f"line {n} is not valid JSON") from None
+        except ValueError as exc:  # JSON, but too deep, too long a number: that record's error
+            records.append(exc)
     return records

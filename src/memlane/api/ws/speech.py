@@ -29,7 +29,8 @@ async def memory(sock: ProtoSocket) -> None:
             if message.WhichOneof("body") == "text":
                 told.append(message.text.text)
             elif message.WhichOneof("body") == "commit":
-                told += await _send_transcripts(sock, message, await ear.finish())
+                if sock.engine.voice is not None:  # typed text alone needs no speech
+                    told += await _send_transcripts(sock, message, await ear.finish())
                 await _commit(sock, message, told)
                 told = []
             else:

@@ -11,9 +11,9 @@ error."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
+from ... import jsonsafe
 from ...chat.service import MAX_MESSAGE_CHARS
 from ...errors import BadRequest, Invalid, MemlaneError, Unavailable
 from ...voice.assistant import Heard, Replied, Spoken, Status
@@ -28,10 +28,11 @@ ENCODINGS = ("auto", "pcm_s16le", "wav", "ogg", "webm")
 class JsonSocket(Socket):
     def auth_key(self, frame: Frame) -> str | None:
         try:
-            message = json.loads(frame.text or "")
+            message = jsonsafe.loads(frame.text or "")
         except ValueError:
             return None
-        return message.get("api_key") if isinstance(message, dict) else None
+        key = message.get("api_key") if isinstance(message, dict) else None
+        return key if isinstance(key, str) else None
 
     async def fail(self, exc: MemlaneError, request_id: str = "") -> None:
         await self.send_json({"type": "error", "status": exc.status, "code": exc.code,
@@ -146,9 +147,9 @@ class VoiceSession:
 
 def _json(text: str | None) -> dict:
     try:
-        message = json.loads(text or "")
-    except ValueError:
-        raise BadRequest("malformed JSON message") from None
+        message = jsonsafe.loads(text or "")
+    except ValueError as exc:
+        raise BadRequest(f"malformed JSON message: {exc}") from None
     if not isinstance(message, dict):
         raise BadRequest("a JSON message must be an object with a 'type'")
     return message
