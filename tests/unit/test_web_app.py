@@ -415,6 +415,12 @@ def test_keyboard_alone_reaches_the_content_and_adds_a_memory(tab, url):
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Memories"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # skip the navigation
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.evaluate("location.hash") == "#memories"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "text"
     page.get_by_label("What to remember").focus()
     page.keyboard.type("The boiler was serviced in October.")
     for name in ("type", "occurred_at"):

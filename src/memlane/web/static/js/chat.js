@@ -24,7 +24,10 @@ export async function render(main) {
   }
 
   async function open(id, keepScroll = false) {
-    if (id !== state.id) state.limit = STEP;
+    if (id !== state.id) {
+      state.controller?.abort();
+      state.limit = STEP;
+    }
     state.id = id;
     del.hidden = !id;
     if (!id) {

@@ -77,6 +77,10 @@ async function route() {
   document.title = `${main.querySelector("h2")?.textContent || name} · memlane`;
 }
 
+document.querySelector(".skip").addEventListener("click", (event) => {
+  event.preventDefault();  // the hash names screens: focus the content instead
+  document.getElementById("main").focus();
+});
 window.addEventListener("hashchange", route);
 window.addEventListener("memlane:signed-out", async () => {
   if (!authOn || !me) return;
