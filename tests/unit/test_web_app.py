@@ -189,6 +189,7 @@ def test_the_list_pages_on_scroll_and_filters(tab, url):
     cards.nth(19).scroll_into_view_if_needed()
     page.mouse.wheel(0, 5000)
     expect(cards).to_have_count(25)
+    page.get_by_text("Filters", exact=True).click()
     filters = page.get_by_role("form", name="Filter memories")
     filters.get_by_label("Type").select_option("episodic")
     filters.get_by_role("button", name="Filter").click()
@@ -221,6 +222,7 @@ def test_a_superseded_version_is_shown_and_restored(tab, tmp_path):
             assert time.time() < deadline, "the extraction job did not supersede"
             time.sleep(0.1)
         page = tab.go(base + "/#memories")
+        page.get_by_text("Filters", exact=True).click()
         page.get_by_label("Show superseded versions").check()
         page.get_by_role("button", name="Filter").click()
         superseded = page.locator("li.memory.superseded", has_text=old)

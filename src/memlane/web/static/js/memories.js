@@ -94,7 +94,7 @@ function filterForm(reload) {
     const data = await api("/api/entities?limit=200");
     options.append(...data.entities.map((e) => h("option", { value: e.name })));
   });
-  const form = h("form", { class: "row card", "aria-label": "Filter memories", onsubmit: (e) => {
+  const form = h("form", { class: "row", "aria-label": "Filter memories", onsubmit: (e) => {
     e.preventDefault();
     reload({ type: type.value, emotion: emotion.value, entity: entity.value.trim(),
       since: since.value ? isoOf(`${since.value}T00:00`) : "",
@@ -105,5 +105,5 @@ function filterForm(reload) {
   field("Mentions", entity), options,
   h("label", { class: "row" }, superseded, "Show superseded versions"),
   h("button", {}, "Filter"));
-  return form;
+  return h("details", { class: "card filters" }, h("summary", {}, "Filters"), form);
 }

@@ -16,12 +16,12 @@ export async function render(main) {
     row("Active sessions", String(health.active_sessions ?? 0)),
     row("Up for", uptime(health.uptime_s || 0))),
   h("h3", {}, "Models"),
-  h("table", { class: "card models" },
+  h("div", { class: "card" }, h("table", { class: "models" },
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Part"), h("th", { scope: "col" }, "Model"),
       h("th", { scope: "col" }, "Loaded"))),
     h("tbody", {}, Object.entries(health.models || {}).map(([part, info]) => h("tr", {},
       h("th", { scope: "row" }, part), h("td", {}, info?.name || "—"),
-      h("td", {}, info?.loaded ? "yes" : "no"))))));
+      h("td", {}, info?.loaded ? "yes" : "no")))))));
 }
 
 function row(label, value) {
