@@ -23,7 +23,10 @@ export function answerView() {
       view.prepend(h("p", { class: "meta known" }, "I don't know: nothing you told me answers this."));
     }
     const byId = new Map(contexts.map((c) => [c.memory_id, c]));
-    cited.replaceChildren(...done.citations.map((id) => citation(id, byId.get(id))));
+    const ids = done.citations.length || !done.known ? done.citations
+      : contexts.map((c) => c.memory_id);  // no marker in the answer: what it was given
+    cited.setAttribute("aria-label", done.citations.length ? "Cited memories" : "Memories it read");
+    cited.replaceChildren(...ids.map((id) => citation(id, byId.get(id))));
   }
 }
 
