@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FAKES
 
 from memlane.api.app import create_app
 from memlane.config import load_settings
@@ -26,6 +25,8 @@ SHOTS = os.environ.get("MEMLANE_WEB_SCREENSHOTS")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 WAIT = 10_000  # ms
+FAKES = {"embedder": "hash", "nlp": "regex", "llm": "scripted", "stt": "tone",
+         "vad": "energy", "tts": "tone"}
 
 
 def launch(playwright, *extra: str):
