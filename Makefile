@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml clients/python/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench lint proto system-deps clean
+.PHONY: run test bench lint proto system-deps screenshots clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,14 @@ run: $(STAMP)
 test: $(STAMP) system-deps
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
-# the tests speak sentences with espeak-ng and convert audio with sox (Debian packages)
+# the tests speak sentences with espeak-ng, convert audio with sox and drive the web app in
+# Debian's chromium (Debian packages; Playwright's own browser download is never used)
 system-deps:
-	@bash scripts/system-deps.sh espeak-ng sox
+	@bash scripts/system-deps.sh espeak-ng sox chromium
+
+# remake the README's screenshots of the web app (docs/*.png) with its browser tests
+screenshots: $(STAMP) system-deps
+	MEMLANE_WEB_SCREENSHOTS=docs HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests/unit/test_web_app.py
 
 # regenerate the committed protobuf code after editing proto/memlane.proto
 proto: $(STAMP)

@@ -11,11 +11,13 @@ from ..config import Settings, load_settings
 from ..engine import Engine
 from ..mcp.http import PATH as MCP_PATH
 from ..mcp.http import McpDoor
+from ..web import install as install_web
 from . import errors, metrics, openai, openapi, responses, ws
 from .limits import BodyLimit, Buckets, RateLimit
 from .requests import RequestId
 from .routes import (
     admin,
+    agents,
     analytics,
     ask,
     auth,
@@ -48,14 +50,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     errors.install(app)
     openapi.install(app)
-    for module in (health, auth, admin, memories, search, entities, ask, conversations, emotions,
-                   analytics, imports):
+    for module in (health, auth, admin, agents, memories, search, entities, ask, conversations,
+                   emotions, analytics, imports):
         app.include_router(module.router, prefix="/api")
     app.include_router(openai.router, prefix="/v1")
     app.include_router(responses.router, prefix="/v1")
     app.include_router(ws.router)
     app.include_router(metrics.router)
     app.router.add_route(MCP_PATH, mcp, include_in_schema=False)
+    install_web(app, settings)
     app.state.metrics = metrics.Metrics()
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        wider={"/api/import": settings.max_import_bytes})

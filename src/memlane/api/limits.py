@@ -7,7 +7,7 @@ import json
 import re
 from collections import OrderedDict
 
-UNLIMITED = "/api/health"  # paths under it are not rate limited
+UNLIMITED = ("/api/health", "/app/")  # paths under these are not rate limited
 
 
 class BodyLimit:
@@ -174,10 +174,10 @@ def bucket_for(secret: str) -> str:
 class RateLimit:
     """At most ``buckets.per_minute`` requests per API key or token, in multi-user mode;
     over it, 429 with `Retry-After` (OpenAI-shaped on /v1), and a WebSocket handshake is
-    closed with 1013 ("try again later"). Health checks are free. Requests without a
-    bearer value share the client address's bucket. A client address whose requests were
-    refused for their credentials (401, or a socket closed with 1008) more than
-    ``failures.per_minute`` times is refused the same way until its bucket refills,
+    closed with 1013 ("try again later"). Health checks and the web app's files are free.
+    Requests without a bearer value share the client address's bucket. A client address
+    whose requests were refused for their credentials (401, or a socket closed with 1008)
+    more than ``failures.per_minute`` times is refused the same way until its bucket refills,
     whatever keys it sends next (new bogus keys each time buy nothing)."""
 
     def __init__(self, app, buckets: Buckets, failures: Buckets | None = None):
@@ -186,7 +186,7 @@ class RateLimit:
 
     async def __call__(self, scope, receive, send):
         if (scope["type"] not in ("http", "websocket")
-                or scope.get("path", "").startswith(UNLIMITED)):
+                or scope.get("path", "").startswith(UNLIMITED) or scope.get("path") == "/"):
             return await self.app(scope, receive, send)
         address = "addr:" + str((scope.get("client") or ("?",))[0])
         wait = self.failures.wait(address) or self.buckets.take(_bucket_key(scope))

@@ -24,7 +24,8 @@ def serve(host: str | None, port: int | None, data_dir: str | None) -> None:
             exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     configure_logging(settings.log_level, settings.data_dir / "logs")
     click.echo(f"memlane: data in {settings.data_dir}; serving on "
-               f"http://{settings.host}:{settings.port} (docs at /docs)", err=True)
+               f"http://{settings.host}:{settings.port} (the web app at /, API docs at /docs)",
+               err=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level, log_config=None, access_log=False,
                 proxy_headers=bool(settings.trusted_proxies),
