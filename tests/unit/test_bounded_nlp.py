@@ -61,10 +61,17 @@ def test_a_hostile_ingest_delays_a_concurrent_search_by_under_a_second(tmp_path)
         client = httpx.Client(base_url=url, timeout=60)
         client.post("/api/memories", json={"text": "I had tea with Alice."})
         for name, text in HOSTILE.items():
+            alone = max(_timed_search(client) for _ in range(5))  # this machine, right now
             took, waits = ingest_while_searching(url, client, text)
             assert took < 8, (name, took)  # whole, this text would take 460 s
-            assert waits and max(waits) < 1.0, (name, waits)
+            assert waits and max(waits) - alone < 1.0, (name, alone, waits)
         assert client.get("/api/health").json()["status"] == "ok"
+
+
+def _timed_search(client) -> float:
+    start = time.perf_counter()
+    assert client.post("/api/search", json={"query": "tea with Alice"}).status_code == 200
+    return time.perf_counter() - start
 
 
 def test_a_memory_links_a_bounded_number_of_names(make_client):
