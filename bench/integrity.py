@@ -180,8 +180,9 @@ class Doors:
                                                     max_tokens=self.max_tokens)
         return reply.choices[0].message.content or ""
 
-    async def speak(self, texts: list[str]) -> list[str]:
-        """Say each text in one /ws/voice conversation; the final replies."""
+    async def speak(self, texts: list[str]) -> list[tuple[str, str]]:
+        """Say each text in one /ws/voice conversation; what the server heard (Whisper's
+        transcript: the words a memory may hold) and its final reply, for each."""
         from websockets.asyncio.client import connect
 
         from memlane.voice.audio import resample, to_float32, to_int16
@@ -222,14 +223,17 @@ class Doors:
         self.rest.delete("/api/memories", params={"confirm": "true"})
 
 
-async def _final_reply(ws) -> str:
+async def _final_reply(ws) -> tuple[str, str]:
+    heard = []
     while True:
         message = await ws.recv()
         if isinstance(message, bytes):
             continue
         event = json.loads(message)
+        if event["type"] == "transcript" and event.get("final", True):
+            heard.append(event["text"])
         if event["type"] == "reply" and event.get("final"):
-            return event["text"]
+            return " ".join(heard), event["text"]
         if event["type"] == "error":
             raise RuntimeError(event)
 
@@ -240,11 +244,11 @@ async def run_dialogue(doors: Doors, n: int, dialogue: Dialogue) -> dict[str, An
     await asyncio.to_thread(doors.wipe)
     door = "voice" if dialogue.spoken else ("rest" if n % 2 == 0 else "openai")
     said = list(dialogue.tell)
-    if door == "voice":
-        await doors.speak(dialogue.tell)
-        now = (await doors.speak([dialogue.question]))[0]
+    if door == "voice":  # the user's words are what the server heard
+        said = [heard for heard, _ in await doors.speak(dialogue.tell)]
+        now = (await doors.speak([dialogue.question]))[0][1]
         await asyncio.to_thread(doors.wait_jobs)
-        later = (await doors.speak([dialogue.question]))[0]
+        later = (await doors.speak([dialogue.question]))[0][1]
     else:
         now, later = await asyncio.to_thread(_typed, doors, door, dialogue, said)
     memories = await asyncio.to_thread(doors.memories)
