@@ -62,9 +62,10 @@ def uvicorn_thread(app, port: int, timeout: float = 60.0):
         thread.join(20)
 
 
-async def seed_people(settings, people: dict[str, bool]) -> dict[str, str]:
-    """Create users (name -> is_admin) with one API key each in the settings' store, before
-    a server starts; returns their keys."""
+async def seed_people(settings, people: dict[str, bool],
+                      passwords: dict[str, str] | None = None) -> dict[str, str]:
+    """Create users (name -> is_admin; with their ``passwords``) with one API key each in
+    the settings' store, before a server starts; returns their keys."""
     from memlane.accounts import Accounts
     from memlane.models import create
     store = create("store", settings.store, settings)
@@ -72,7 +73,8 @@ async def seed_people(settings, people: dict[str, bool]) -> dict[str, str]:
     try:
         accounts, keys = Accounts(store, settings), {}
         for name, is_admin in people.items():
-            user = await accounts.create_user(name, is_admin=is_admin)
+            user = await accounts.create_user(name, is_admin=is_admin,
+                                              password=(passwords or {}).get(name))
             keys[name] = (await accounts.create_key(user.id))[1]
         return keys
     finally:

@@ -17,7 +17,7 @@ import pytest
 
 from memlane.api.app import create_app
 from memlane.config import load_settings
-from support import free_port, uvicorn_thread
+from support import free_port, seed_people, uvicorn_thread
 
 # screenshots for the README: `make screenshots` sets this to docs/ (read at import, before
 # clean_environ); otherwise they go to a temporary directory
@@ -97,28 +97,14 @@ def build(tmp_path, people=None, **overrides):
     keys = {}
     if people:  # in a thread: Playwright's sync API runs an event loop in this one
         with ThreadPoolExecutor(1) as pool:
-            keys = pool.submit(asyncio.run, _seed(settings, people)).result()
+            seeding = seed_people(settings, dict.fromkeys(people, False), people)
+            keys = pool.submit(asyncio.run, seeding).result()
     return create_app(settings), port, keys
 
 
 def serve(tmp_path, people=None, **overrides):
     app, port, _ = build(tmp_path, people, **overrides)
     return uvicorn_thread(app, port)
-
-
-async def _seed(settings, people: dict[str, str]) -> dict[str, str]:
-    from memlane.accounts import Accounts
-    from memlane.models import create
-    store = create("store", settings.store, settings)
-    await store.open()
-    try:
-        accounts, keys = Accounts(store, settings), {}
-        for name, password in people.items():
-            user = await accounts.create_user(name, password=password)
-            keys[name] = (await accounts.create_key(user.id))[1]
-        return keys
-    finally:
-        await store.close()
 
 
 @pytest.fixture
