@@ -23,7 +23,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 class ModelRunner:
     def __init__(self, embedder: Embedder, nlp: NLP, *, piece_chars: int = 1000,
-                 group_chars: int = 2000, group_tokens: int = 256, nlp_budget_s: float = 5.0):
+                 group_chars: int = 1000, group_tokens: int = 256, nlp_budget_s: float = 5.0):
         self.embedder, self.nlp = embedder, nlp
         self.piece_chars, self.group_chars = piece_chars, group_chars
         self.group_tokens = group_tokens
