@@ -30,7 +30,7 @@ from .importers.service import Importer
 from .jobs import Jobs
 from .memory.extraction import Extractor
 from .memory.retrieval import Retriever, SearchOutcome
-from .memory.service import MemoryService
+from .memory.service import MemoryService, first_error
 from .memory.summarize import Summariser
 from .models import create
 from .models.llm import LLM, Delta
@@ -214,9 +214,7 @@ class Engine:
                                 emotion=reading.label,
                                 importance=self.emotions.importance(text, reading))
         except ValidationError as exc:
-            error = exc.errors()[0]
-            raise Invalid(f"{'.'.join(map(str, error['loc']))}: {error['msg']}",
-                          param=str(error["loc"][0])) from None
+            raise Invalid(first_error(exc), param=str(exc.errors()[0]["loc"][0])) from None
         return (*await self.memories.add(user_id, item), reading)
 
     def _extracting(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, Field
 
-from ..chat.events import Contexts, Done, Event, Token
+from ..chat.events import Contexts, Done, Event, Token, whole
 from ..errors import MemlaneError
 from ..schemas import UsageOut
 from .openapi import inline
@@ -105,10 +105,6 @@ def stream(events: AsyncIterator[Event]) -> EventSourceResponse:
 
 async def collect(events: AsyncIterator[Event]) -> dict[str, Any]:
     """The whole answer as one JSON object (for `stream: false`)."""
-    out: dict[str, Any] = {"contexts": []}
-    async for event in events:
-        if isinstance(event, Contexts):
-            out.update(event.extra, contexts=[c.as_dict() for c in event.items])
-        elif isinstance(event, Done):
-            out.update(event.as_dict())
-    return out
+    contexts, done = await whole(events)
+    return {**contexts.extra, "contexts": [c.as_dict() for c in contexts.items],
+            **done.as_dict()}

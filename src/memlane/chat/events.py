@@ -2,6 +2,7 @@
 The doors render these (SSE, OpenAI chunks, WebSocket frames); the engine yields them."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,3 +54,16 @@ class Done:
 
 
 Event = Contexts | Token | Done
+
+
+async def whole(events: AsyncIterator[Event]) -> tuple[Contexts, Done]:
+    """A streamed answer's contexts and its final event, for callers that want it whole."""
+    contexts, done = Contexts([]), None
+    async for event in events:
+        if isinstance(event, Contexts):
+            contexts = event
+        elif isinstance(event, Done):
+            done = event
+    if done is None:
+        raise RuntimeError("the answer ended without its done event")
+    return contexts, done

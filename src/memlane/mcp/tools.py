@@ -13,7 +13,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from .. import __version__
-from ..chat.events import Contexts, Done
+from ..chat.events import whole
 from ..domain import MemoryFilter, MemoryType, User
 from ..engine import Engine
 from ..errors import Invalid, MemlaneError
@@ -116,15 +116,9 @@ def _tools(engine: Engine, identify: Identify) -> list[tuple[Callable, ToolAnnot
                   limit: Annotated[int | None, Field(ge=1, le=50)] = None) -> AnswerOut:
         """Answer a question from the user's memories, citing the memories used."""
         user = await identify(ctx)
-        items, done = [], None
-        async for event in engine.asker.ask(user.id, question, limit=limit):
-            if isinstance(event, Contexts):
-                items = event.items
-            elif isinstance(event, Done):
-                done = event
-        assert done is not None
+        contexts, done = await whole(engine.asker.ask(user.id, question, limit=limit))
         return AnswerOut(answer=done.answer, known=done.known,
-                         citations=cited(items, done.citations))
+                         citations=cited(contexts.items, done.citations))
 
     @door
     async def list_(ctx: Context, limit: Limit = 20, offset: Annotated[int, Field(ge=0)] = 0,
