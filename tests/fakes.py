@@ -15,7 +15,7 @@ from memlane.domain import EntityMention
 from memlane.emotion.reading import EmotionReading
 from memlane.models.embedder import Embedder, normalise
 from memlane.models.llm import LLM, Delta, Usage
-from memlane.models.nlp import NLP, Parsed, Token
+from memlane.models.nlp import NLP, Parsed
 from memlane.models.registry import register
 
 STOP = {"the", "a", "an", "is", "to", "of", "and", "in", "on", "did", "what", "where", "who",
@@ -49,20 +49,12 @@ class RegexNLP(NLP):
         sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text)
                      if m.group().strip()]
         words = list(re.finditer(r"\w+|[^\w\s]", text))
-        tokens = [Token(w.group(), w.group().lower(), _pos(w.group()),
-                        w.group().lower() in STOP, not w.group()[0].isalnum()) for w in words]
         starts = {s for s, _ in sentences} | {s + len(text[s:e]) - len(text[s:e].lstrip())
                                               for s, e in sentences}
         ents = [EntityMention(w.group(), "PERSON") for w in words
                 if w.group()[0].isupper() and w.start() not in starts
                 and w.group().lower() not in STOP]
-        return Parsed(sentences, ents, tokens)
-
-
-def _pos(word: str) -> str:
-    if word[0].isupper():
-        return "PROPN"
-    return "NOUN" if word.isalpha() else "X"
+        return Parsed(sentences, ents)
 
 
 @register("embedder", "hash")

@@ -116,6 +116,7 @@ class Engine:
         await self.retention.stop()
         await self.jobs.stop()
         await self.analytics.stop()  # writes the buffered records while the store is open
+        await self.retriever.accesses.settle()
         if self.owns_llm:
             self.llm.close()
         await self.store.close()

@@ -1,5 +1,6 @@
 """The REST door on a real SQLite store with fake models."""
 import json
+import time
 
 
 def _add(client, text, **fields):
@@ -128,5 +129,9 @@ def test_search_returns_reasons(client):
     assert set(top["reasons"]["signals"]) >= {"keyword", "vector", "reliability", "recency",
                                               "frequency", "entity"}
     assert out["strategies"]["vector"]["status"] == "ok"
-    again = client.get(f"/api/memories/{m['id']}").json()
+    for _ in range(100):  # the access is written after the reply
+        again = client.get(f"/api/memories/{m['id']}").json()
+        if again["access_count"]:
+            break
+        time.sleep(0.02)
     assert again["access_count"] == 1 and again["last_accessed_at"]

@@ -1,13 +1,12 @@
 from datetime import UTC, datetime
 
-from fakes import RegexNLP
 from memlane.memory.query import analyse
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 
 
 def _analyse(text):
-    return analyse(text, RegexNLP().parse([text])[0], NOW)
+    return analyse(text, NOW)
 
 
 def test_question_with_entity_and_keywords():
@@ -39,15 +38,19 @@ def test_preference_question_points_at_profile():
 
 
 def test_codes_are_keywords_whole_as_the_index_holds_them():
-    """spaCy splits a number from a unit ("hunter2g" -> "hunter2", "g"); the index keeps
-    "hunter2g" whole, so the query must search for it whole too."""
-    from memlane.models.nlp import Parsed, Token
-    split = {"hunter2g": ["hunter2", "g"], "x5km": ["x5", "km"], "route66kg": ["route66", "kg"]}
-    for code, pieces in split.items():
-        query = f"what is {code}?"
-        tokens = [Token(w, w, "X", w in ("what", "is"), w == "?")
-                  for w in ["what", "is", *pieces, "?"]]
-        assert code in analyse(query, Parsed(tokens=tokens), NOW).keywords
+    for code in ("hunter2g", "x5km", "route66kg"):
+        assert code in _analyse(f"what is {code}?").keywords
+
+
+def test_names_possessives_and_negations():
+    a = _analyse("Didn't Caroline's friend move to New York with Melanie?")
+    assert a.entities == ["Caroline", "New York", "Melanie"]
+    assert a.keywords == ["caroline", "friend", "move", "new", "york", "melanie"]
+    assert "friend move" in a.entity_candidates and "didn" not in a.keywords
+
+
+def test_numbers_are_keywords():
+    assert "8810342" in _analyse("whose account number is 8810342?").keywords
 
 
 def test_time_words_do_not_become_codes():

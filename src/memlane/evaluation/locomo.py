@@ -179,7 +179,7 @@ async def ask(engine: Engine, user_id: str, question: str) -> Answer:
                                 if s.get("status") != "ok"]
 
     start = time.perf_counter()
-    keywords = (await engine.retriever.analyse(question)).keywords
+    keywords = engine.retriever.analyse(question).keywords
     hits = await engine.store.keyword_search(user_id, keywords, MemoryFilter(), TOP)
     answer.ranked["keyword"] = [h.memory_id for h in hits]
     answer.ms["keyword"] = _ms_since(start)

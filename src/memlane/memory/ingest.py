@@ -1,6 +1,7 @@
 """Ingest: text -> sentences and entities (NLP) -> chunks -> embeddings, batched."""
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 
@@ -20,19 +21,25 @@ async def prepare(texts: list[str], models: ModelRunner, settings: Settings,
                   metadata: list[dict] | None = None) -> list[Prepared]:
     """Everything the store needs for each text; one NLP pass and one embedding pass.
     Values of ``settings.index_context_keys`` in a memory's metadata (such as who said it)
-    are indexed with each of its chunks, so "what did Caroline say" finds her turns."""
+    are indexed with each of its chunks, so "what did Caroline say" finds her turns.
+    A text that fits one chunk is that chunk whatever its sentences, so it is embedded
+    while the NLP reads the batch (the two models run at once on the two cores)."""
     metadata = metadata or [{} for _ in texts]
-    parsed = await models.parse(texts)
+    prefixes = [context_prefix(meta, settings.index_context_keys) for meta in metadata]
+    whole = {prefix + text.strip() for text, prefix in zip(texts, prefixes)
+             if len(text) <= settings.chunk_chars}
+    parsed, early = await asyncio.gather(models.parse(texts), models.embed(sorted(whole)))
     chunked = [chunk_text(text, p.sentences, settings.chunk_chars, settings.chunk_overlap_chars)
                for text, p in zip(texts, parsed)]
-    for chunks, meta in zip(chunked, metadata):
-        prefix = context_prefix(meta, settings.index_context_keys)
+    for chunks, prefix in zip(chunked, prefixes):
         for chunk in chunks:
             chunk.text = prefix + chunk.text.strip()
     flat = [c for chunks in chunked for c in chunks]
-    vectors = await models.embed([c.text for c in flat])
-    for chunk, vector in zip(flat, vectors):
-        chunk.vector = vector
+    vectors = dict(zip(sorted(whole), early))
+    rest = [c.text for c in flat if c.text not in vectors]
+    vectors.update(zip(rest, await models.embed(rest)) if rest else ())
+    for chunk in flat:
+        chunk.vector = vectors[chunk.text]
     return [Prepared(chunks, _mentions(p, meta, settings))
             for chunks, p, meta in zip(chunked, parsed, metadata)]
 

@@ -1,4 +1,9 @@
-"""Query analysis: intent, keywords, entities, time range, whether memory is needed, types."""
+"""Query analysis: intent, keywords, entities, time range, whether memory is needed, types.
+
+Lexical, with no model: a query is a few words, and a parser's turn would cost more than
+the rest of a search (it also waits behind ingest for the parser). Capitalised runs stand
+for names; known entities are matched by name, so a candidate that names nothing costs
+nothing."""
 from __future__ import annotations
 
 import re
@@ -6,8 +11,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import pairwise
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from ..domain import MemoryType
-from ..models.nlp import Parsed
 from .timeparse import TimeRange, parse_time_range
 
 _WH = ("what", "when", "where", "who", "whom", "whose", "which", "why", "how", "do", "does",
@@ -23,6 +29,12 @@ _PROFILE = re.compile(r"\b(prefer|preference|like|likes|love|loves|hate|hates|fa
                       r"dislike|allergic|want)\b")
 _PROCEDURAL = re.compile(r"\b(how (do|should) (i|you)|when i say|always|usually|routine|steps)\b")
 _INDEX_WORD = re.compile(r"[^\W_]+")  # a token of the index's unicode61 tokenizer
+# spaCy's English stop words, less those a memory is often found by
+STOP = STOP_WORDS - {"move", "name", "call", "show", "give", "take", "make", "made", "first",
+                     "last", "back", "front", "top", "bottom", "side", "full", "empty", "part",
+                     "fire", "well", "used", "using", "nobody", "alone"}
+# a word with its contraction or possessive: "Caroline's", "didn't"
+_WORD = re.compile(r"([^\W_]+)(?:['’]([^\W_]+))?")
 _EPISODIC = re.compile(r"\b(when did|what happened|last time|did we|did i|discussed|meeting|"
                        r"yesterday|ago|last)\b")
 
@@ -46,15 +58,16 @@ class QueryAnalysis:
         return out
 
 
-def analyse(query: str, parsed: Parsed, now: datetime) -> QueryAnalysis:
+def analyse(query: str, now: datetime) -> QueryAnalysis:
     lowered = query.lower().strip()
     intent = _intent(lowered)
     time_range = parse_time_range(query, now)
-    keywords = list(dict.fromkeys(_keywords(parsed, time_range) + _codes(query, time_range)))
-    entities = [e.name for e in parsed.entities]
+    words = _content_words(query, time_range)
+    keywords = list(dict.fromkeys([w.lower() for w in words] + _codes(query, time_range)))
+    entities = _names(query)
     return QueryAnalysis(
         text=query, intent=intent, keywords=keywords, entities=entities,
-        entity_candidates=_entity_candidates(parsed, entities), time_range=time_range,
+        entity_candidates=_entity_candidates(words, entities), time_range=time_range,
         needs_memory=intent != "chit-chat", types=_types(lowered, time_range),
         specific=bool(re.search(r"\d|\"|'[^s ]|[A-Za-z]+[_\-#@][A-Za-z0-9]", query)))
 
@@ -71,17 +84,31 @@ def _intent(text: str) -> str:
     return "recall"
 
 
-def _keywords(parsed: Parsed, time_range: TimeRange | None) -> list[str]:
-    time_words = set(time_range.phrase.split()) if time_range else set()
-    seen: dict[str, None] = {}
-    for tok in parsed.tokens:
-        word = tok.text.lower()
-        if tok.is_stop or tok.is_punct or len(word) < 2 or word in time_words:
-            continue
-        seen.setdefault(word)
-        if tok.lemma and tok.lemma != word and tok.lemma.isalpha():
-            seen.setdefault(tok.lemma)
-    return list(seen)
+def _words(query: str) -> list[str | None]:
+    """The query's words, a stop word or a negation ("didn't") as None; "Caroline's" is
+    "Caroline"."""
+    out: list[str | None] = []
+    for m in _WORD.finditer(query):
+        word, suffix = m.group(1), (m.group(2) or "").lower()
+        out.append(None if word.lower() in STOP or suffix == "t" else word)
+    return out
+
+
+def _content_words(query: str, time_range: TimeRange | None) -> list[str]:
+    time_words = set(_INDEX_WORD.findall(time_range.phrase)) if time_range else set()
+    return [w for w in _words(query)
+            if w and len(w) > 1 and w.lower() not in time_words]
+
+
+def _names(query: str) -> list[str]:
+    """Runs of capitalised words that are not stop words ("New York", "Melanie")."""
+    runs: list[list[str]] = [[]]
+    for word in _words(query):
+        if word and word[0].isupper():
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return list(dict.fromkeys(" ".join(run) for run in runs if run))
 
 
 def _codes(query: str, time_range: TimeRange | None) -> list[str]:
@@ -92,12 +119,11 @@ def _codes(query: str, time_range: TimeRange | None) -> list[str]:
             if any(c.isdigit() for c in w) and not w.isdigit() and w not in time_words]
 
 
-def _entity_candidates(parsed: Parsed, entities: list[str]) -> list[str]:
-    """Named entities plus nouns and noun pairs: known entities are matched by name, so
-    a lower-case "alice" still finds Alice."""
-    nouns = [t.text for t in parsed.tokens if t.pos in ("PROPN", "NOUN") and not t.is_stop]
-    pairs = [f"{a} {b}" for a, b in pairwise(nouns)]
-    return list(dict.fromkeys(entities + nouns + pairs))
+def _entity_candidates(words: list[str], names: list[str]) -> list[str]:
+    """Names, content words and neighbouring pairs of them: known entities are matched by
+    name, so a lower-case "alice" still finds Alice."""
+    pairs = [f"{a} {b}" for a, b in pairwise(words)]
+    return list(dict.fromkeys(names + words + pairs))
 
 
 def _types(text: str, time_range: TimeRange | None) -> list[MemoryType]:

@@ -13,6 +13,7 @@ from ..models.runner import ModelRunner
 from ..schemas import SearchQuery
 from ..store.base import Store
 from ..timing import Phases
+from .access import Accesses
 from .query import QueryAnalysis, analyse
 from .ranking import Ranked, RankParams, rank
 
@@ -35,18 +36,19 @@ class SearchOutcome:
 class Retriever:
     def __init__(self, settings: Settings, store: Store, models: ModelRunner):
         self.settings, self.store, self.models = settings, store, models
+        self.accesses = Accesses(store)
 
-    async def analyse(self, query: str, now: datetime | None = None) -> QueryAnalysis:
-        parsed = (await self.models.parse([query]))[0]
-        return analyse(query, parsed, now or utcnow())
+    @staticmethod
+    def analyse(query: str, now: datetime | None = None) -> QueryAnalysis:
+        return analyse(query, now or utcnow())
 
     async def search(self, user_id: str, q: SearchQuery, now: datetime | None = None,
                      phases: Phases | None = None) -> SearchOutcome:
         """``phases``: the caller's run to time the search's phases in (else its own)."""
         now, phases = now or utcnow(), phases or Phases()
         with phases.span("query_analysis"):
-            analysis, vector = await asyncio.gather(self.analyse(q.query, now),
-                                                    self.models.embed_query(q.query))
+            analysis = self.analyse(q.query, now)
+            vector = await self.models.embed_query(q.query)
         flt = self._filter(q, analysis)
         hits, status = await self._run_strategies(user_id, analysis, vector, flt, phases)
         with phases.span("ranking"):
@@ -61,11 +63,12 @@ class Retriever:
                                   q.emotion)
         if self.settings.neighbour_window > 0 and ranked:
             hits["neighbour"] = await self._neighbour_hits(user_id, ranked)
+        if hits.get("neighbour"):
             ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now,
                                   q.emotion)
         results = ranked[:min(q.limit, self.settings.max_search_limit)]
         if results and self.settings.record_access:
-            await self.store.record_access(user_id, [r.memory.id for r in results], now)
+            self.accesses.note(user_id, [r.memory.id for r in results], now)
         return results
 
     async def _rank(self, user_id, hits, memories, cosines, vector, analysis, now,

@@ -1,5 +1,5 @@
 from .embedder import Embedder
-from .nlp import NLP, Parsed, Token
+from .nlp import NLP, Parsed
 from .registry import create, register
 
-__all__ = ["NLP", "Embedder", "Parsed", "Token", "create", "register"]
+__all__ = ["NLP", "Embedder", "Parsed", "create", "register"]

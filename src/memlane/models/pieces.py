@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 
-from .nlp import Parsed, Token
+from .nlp import Parsed
 
 _SENTENCE_END = re.compile(r"[.!?\n]\s+")
 _ROUGH_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
-_ROUGH_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 def split(text: str, max_chars: int) -> list[tuple[int, str]]:
@@ -37,14 +36,11 @@ def merge(parts: list[tuple[int, Parsed]]) -> Parsed:
     for offset, parsed in parts:
         merged.sentences += [(s + offset, e + offset) for s, e in parsed.sentences]
         merged.entities += parsed.entities
-        merged.tokens += parsed.tokens
     return merged
 
 
 def rough(text: str) -> Parsed:
-    """Sentences and tokens by pattern, no entities: for what is past the time budget."""
+    """Sentences by pattern, no entities: for what is past the time budget."""
     sentences = [(m.start(), m.end()) for m in _ROUGH_SENTENCE.finditer(text)
                  if m.group().strip()]
-    tokens = [Token(w, w.lower(), "X", False, not w[0].isalnum())
-              for w in _ROUGH_TOKEN.findall(text)]
-    return Parsed(sentences, [], tokens)
+    return Parsed(sentences, [])

@@ -34,16 +34,17 @@ class ModelRunner:
         self.tally = Tally()
 
     async def embed(self, texts: list[str]) -> np.ndarray:
-        """Each distinct text once, in turns of about ``group_tokens`` tokens."""
-        unique = list(dict.fromkeys(texts))
+        """Each distinct text once, shortest first in turns of about ``group_tokens`` tokens
+        (a batch is padded to its longest text: sorted, little is padding)."""
+        if not texts:
+            return self.embedder.embed([])
+        unique = sorted(dict.fromkeys(texts), key=_tokens)
         costs = [_tokens(t) for t in unique]
         if len(unique) <= 1 or sum(costs) <= self.group_tokens:
             vectors = await self._embed(unique)
         else:
             vectors = np.vstack([await self._embed(unique[i:j])
                                  for i, j in _groups(costs, self.group_tokens)])
-        if len(unique) == len(texts):
-            return vectors
         row = {text: i for i, text in enumerate(unique)}
         return vectors[[row[t] for t in texts]]
 

@@ -233,6 +233,8 @@ CREATE TABLE analytics (
 CREATE INDEX analytics_at ON analytics(at);
 CREATE INDEX analytics_user ON analytics(user_id, at);
 """
+# the newest memories of a type (the profile and recent strategies of every search)
+M007_TYPE_ORDER = "CREATE INDEX memories_type_event ON memories(user_id, type, event_at);"
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
@@ -241,6 +243,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m004_refresh_tokens", M004_REFRESH_TOKENS),
     ("m005_user_state", M005_USER_STATE),
     ("m006_analytics", M006_ANALYTICS),
+    ("m007_type_order", M007_TYPE_ORDER),
 ]
 
 
