@@ -58,7 +58,10 @@ def weights_for(base: dict[str, float], analysis: QueryAnalysis, adaptive: bool,
 
 
 def rank(hits: dict[str, list[Hit]], memories: dict[str, Memory], cosines: dict[str, float],
-         analysis: QueryAnalysis, p: RankParams, now: datetime) -> list[Ranked]:
+         analysis: QueryAnalysis, p: RankParams, now: datetime,
+         explained: int | None = None) -> list[Ranked]:
+    """Every relevant candidate, best first; the first ``explained`` (None: all) carry
+    their reasons (building them costs more than the scoring)."""
     found = _found_by(hits)
     candidates = {mid: memories[mid] for mid in found if mid in memories}
     values = _query_signals(hits, candidates, cosines, analysis)
@@ -69,7 +72,7 @@ def rank(hits: dict[str, list[Hit]], memories: dict[str, Memory], cosines: dict[
     present = {name for name, v in values.items() if any(v.get(mid) for mid in kept)}
     weights = weights_for(p.weights, analysis, p.adaptive, present)
     total_w = sum(weights.values()) or 1.0
-    ranked = []
+    scored = []
     for mid in kept:
         memory = candidates[mid]
         signals = {name: values[name].get(mid, 0.0) for name in QUERY_SIGNALS}
@@ -77,16 +80,20 @@ def rank(hits: dict[str, list[Hit]], memories: dict[str, Memory], cosines: dict[
         score = sum(weights[k] * v for k, v in signals.items()) / total_w
         score = max(score, p.neighbour_decay * lifted.get(mid, 0.0))
         boost = _emotion_factor(memory, p)
-        score *= boost
-        reasons = {"strategies": sorted(found[mid]),
-                   "signals": {k: round(v, 4) for k, v in signals.items()},
-                   "neighbour_of_score": round(lifted.get(mid, 0.0), 4),
-                   "emotion_boost": round(boost, 4),
-                   "weights": {k: round(v / total_w, 4) for k, v in weights.items()}}
-        ranked.append(Ranked(memory, round(score, 6), reasons))
-    ranked.sort(key=lambda r: (-r.score, -r.reasons["signals"]["vector"],
-                               r.memory.created_at, r.memory.id))
-    return ranked
+        scored.append((round(score * boost, 6), signals, boost, memory))
+    scored.sort(key=lambda s: (-s[0], -s[1]["vector"], s[3].created_at, s[3].id))
+    shown = len(scored) if explained is None else explained
+    return [Ranked(memory, score, _reasons(found[memory.id], signals, lifted.get(memory.id, 0.0),
+                                           boost, weights, total_w) if i < shown else {})
+            for i, (score, signals, boost, memory) in enumerate(scored)]
+
+
+def _reasons(strategies: set[str], signals: dict[str, float], lifted: float, boost: float,
+             weights: dict[str, float], total_w: float) -> dict:
+    return {"strategies": sorted(strategies),
+            "signals": {k: round(v, 4) for k, v in signals.items()},
+            "neighbour_of_score": round(lifted, 4), "emotion_boost": round(boost, 4),
+            "weights": {k: round(v / total_w, 4) for k, v in weights.items()}}
 
 
 def _emotion_factor(memory: Memory, p: RankParams) -> float:

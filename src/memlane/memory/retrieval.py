@@ -59,32 +59,35 @@ class Retriever:
                       vector, analysis: QueryAnalysis, now: datetime) -> list[Ranked]:
         memories: dict = {}
         cosines = {h.memory_id: h.score for h in hits.get("vector", [])}
+        limit = min(q.limit, self.settings.max_search_limit)
         ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now,
-                                  q.emotion)
+                                  q.emotion, limit)
         if self.settings.neighbour_window > 0 and ranked:
             hits["neighbour"] = await self._neighbour_hits(user_id, ranked)
         if hits.get("neighbour"):
             ranked = await self._rank(user_id, hits, memories, cosines, vector, analysis, now,
-                                  q.emotion)
-        results = ranked[:min(q.limit, self.settings.max_search_limit)]
+                                      q.emotion, limit)
+        results = ranked[:limit]
         if results and self.settings.record_access:
             self.accesses.note(user_id, [r.memory.id for r in results], now)
         return results
 
     async def _rank(self, user_id, hits, memories, cosines, vector, analysis, now,
-                    emotion: str | None) -> list[Ranked]:
+                    emotion: str | None, limit: int) -> list[Ranked]:
         """Rank every candidate found so far, fetching what is not yet known of them."""
         ids = list({h.memory_id for strategy_hits in hits.values() for h in strategy_hits})
-        memories.update(await self.store.get_memories(user_id,
-                                                      [i for i in ids if i not in memories]))
-        missing = [i for i in ids if i not in cosines]
-        if missing:
-            cosines.update(await self.store.vector_scores(user_id, vector, missing))
+        unread = [i for i in ids if i not in memories]
+        unscored = [i for i in ids if i not in cosines]
+        read, scored = await asyncio.gather(
+            self.store.get_memories(user_id, unread),
+            self.store.vector_scores(user_id, vector, unscored) if unscored else _nothing())
+        memories.update(read)
+        cosines.update(scored)
         s = self.settings
         params = RankParams(s.ranking_weights, s.adaptive_weights, s.relevance_threshold,
                             s.recency_half_life_days, s.fusion, s.rrf_k, s.neighbour_decay,
                             emotion, s.emotion_boost)
-        return rank(hits, memories, cosines, analysis, params, now)
+        return rank(hits, memories, cosines, analysis, params, now, explained=limit)
 
     async def _neighbour_hits(self, user_id: str, ranked: list[Ranked]) -> list[Hit]:
         """Memories told just before or after the top hits (the rest of that exchange),
@@ -142,3 +145,7 @@ class Retriever:
         memories, _ = await self.store.list_memories(user_id, replace(flt, types=[kind]),
                                                      limit=limit)
         return [Hit(m.id, 1.0 / (i + 1)) for i, m in enumerate(memories)]
+
+
+async def _nothing() -> dict:
+    return {}
