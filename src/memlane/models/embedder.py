@@ -33,17 +33,24 @@ class Embedder(ABC):
 
     def embed_query(self, text: str) -> np.ndarray:
         """One text, through an LRU cache (repeated queries cost nothing)."""
+        vector = self.cached(text)
+        if vector is None:
+            vector = self.embed([text])[0]
+            self.remember(text, vector)
+        return vector
+
+    def cached(self, text: str) -> np.ndarray | None:
         with self._lock:
             hit = self._cache.get(text)
             if hit is not None:
                 self._cache.move_to_end(text)
-                return hit
-        vector = self.embed([text])[0]
+            return hit
+
+    def remember(self, text: str, vector: np.ndarray) -> None:
         with self._lock:
             self._cache[text] = vector
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return vector
 
     def warm_up(self) -> None:
         self.embed(["warm up"])

@@ -1,4 +1,5 @@
-"""Runs CPU-bound model calls in threads, one call per model at a time (2 cores).
+"""Runs CPU-bound model calls in threads, one call per model at a time (2 cores), the
+texts of concurrent requests in shared calls (models/turns.py), queries first.
 
 Work is handed to a model in bounded turns (NLP: pieces of at most ``piece_chars``, a few
 at a time; embeddings: about ``group_tokens`` tokens, each distinct text once), and the
@@ -17,6 +18,7 @@ from ..timing import Tally
 from . import pieces
 from .embedder import Embedder
 from .nlp import NLP, Parsed
+from .turns import Turns
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -28,10 +30,10 @@ class ModelRunner:
         self.piece_chars, self.group_chars = piece_chars, group_chars
         self.group_tokens = group_tokens
         self.nlp_budget_s = nlp_budget_s
-        self._embed_lock = asyncio.Semaphore(1)
-        self._nlp_lock = asyncio.Semaphore(1)
         self.warm: dict[str, float] = {}
         self.tally = Tally()
+        self._embedder = Turns("embedder", self._vectors, _tokens, group_tokens, self.tally)
+        self._nlp = Turns("nlp", nlp.parse, len, group_chars, self.tally)
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         """Each distinct text once, shortest first in turns of about ``group_tokens`` tokens
@@ -49,16 +51,19 @@ class ModelRunner:
         return vectors[[row[t] for t in texts]]
 
     async def _embed(self, texts: list[str]) -> np.ndarray:
-        async with self._embed_lock:
-            vectors = await self.tally.timed("embedder", asyncio.to_thread(
-                self.embedder.embed, texts))
-        await asyncio.sleep(0)  # a search waiting for the model goes next
-        return vectors
+        return np.asarray(await self._embedder.run(texts), dtype=np.float32).reshape(
+            len(texts), -1)
 
     async def embed_query(self, text: str) -> np.ndarray:
-        async with self._embed_lock:
-            return await self.tally.timed("embedder", asyncio.to_thread(
-                self.embedder.embed_query, text))
+        cached = self.embedder.cached(text)
+        if cached is not None:
+            return cached
+        vector = (await self._embedder.run([text], urgent=True))[0]
+        self.embedder.remember(text, vector)
+        return vector
+
+    def _vectors(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self.embedder.embed(texts))
 
     async def parse(self, texts: list[str]) -> list[Parsed]:
         work = [(n, offset, piece) for n, text in enumerate(texts)
@@ -77,12 +82,7 @@ class ModelRunner:
         return [pieces.merge(parts) for parts in done]
 
     async def _parse(self, texts: list[str]) -> list[Parsed]:
-        if not texts:
-            return []
-        async with self._nlp_lock:
-            parsed = await self.tally.timed("nlp", asyncio.to_thread(self.nlp.parse, texts))
-        await asyncio.sleep(0)  # a search waiting for the model goes next
-        return parsed
+        return await self._nlp.run(texts)
 
     async def warm_up(self) -> None:
         for name, model in (("embedder", self.embedder), ("nlp", self.nlp)):
