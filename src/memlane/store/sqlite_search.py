@@ -153,15 +153,25 @@ def vector_search(conn: sqlite3.Connection, cache: VectorCache, user_id: str, ve
     # einsum, not BLAS matmul: multithreaded gemv stalls ~8 ms when cores are busy
     scores = np.einsum("ij,j->i", vecs.matrix, q)
     best = np.maximum.reduceat(scores, vecs.starts)
-    order = np.argsort(-best, kind="stable")
-    head, tail = order[:max(2 * limit, 100)], order[max(2 * limit, 100):]
+    head = _best(best, max(2 * limit, 100))
     groups = _passing(head, vecs.ids, allowed_ids(conn, user_id, [vecs.ids[i] for i in head],
                                                    flt), limit)
-    if len(groups) < limit and len(tail):
+    if len(groups) < limit and len(best) > len(head):
+        order = np.argsort(-best, kind="stable")
+        tail = order[~np.isin(order, head)]
         groups += _passing(tail, vecs.ids, allowed_ids(conn, user_id, None, flt),
                            limit - len(groups))
     return [Hit(vecs.ids[g], float(best[g]), {"chunk": vecs.best_chunk(g, scores)})
             for g in groups]
+
+
+def _best(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of k highest scores, best first; a partial sort, as a user's whole set is
+    only sorted when a filter rejects most of the best."""
+    if len(scores) <= k:
+        return np.argsort(-scores, kind="stable")
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.lexsort((top, -scores[top]))]
 
 
 def _passing(groups: np.ndarray, ids: list[str], allowed: set[str], limit: int) -> list[int]:
