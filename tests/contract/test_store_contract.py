@@ -365,6 +365,28 @@ async def test_vector_search_sees_writes_at_once(store):
     assert ids(await store.vector_search("u1", axis(4), ALL, 5)) == [b.id]
 
 
+async def test_vector_search_follows_adds_rechunks_and_deletes_in_turn(store):
+    """A search between each write sees exactly the current vectors (the SQLite store
+    reads only the new rows after an add, and everything after a change)."""
+    async def matching(v):  # the memories whose vectors match v
+        return {h.memory_id for h in await store.vector_search("u1", v, ALL, 10)
+                if h.score > 0.9}
+
+    a = await add(store, "u1", "a", vector=axis(5))
+    assert await matching(axis(5)) == {a.id}
+    b = await add(store, "u1", "b", chunks=chunks_of("b", axis(6), ("b2", axis(5))))
+    assert await matching(axis(5)) == {a.id, b.id}
+    await store.update_memory(Memory(**{**a.__dict__, "text": "a2"}), old_text="a",
+                              actor="t", chunks=chunks_of("a2", axis(7)))
+    assert await matching(axis(5)) == {b.id}
+    c = await add(store, "u1", "c", vector=axis(7))
+    assert await matching(axis(7)) == {a.id, c.id}
+    await store.delete_memory("u1", c.id, actor="t")
+    d = await add(store, "u1", "d", vector=axis(7))
+    assert await matching(axis(7)) == {a.id, d.id}
+    assert await matching(axis(6)) == {b.id}
+
+
 async def test_writes_through_another_store_instance_are_seen(store, store_factory):
     first = await add(store, "u1", "first", vector=axis(2))
     assert ids(await store.vector_search("u1", axis(2), ALL, 5)) == [first.id]  # warm caches

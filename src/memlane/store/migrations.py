@@ -235,6 +235,10 @@ CREATE INDEX analytics_user ON analytics(user_id, at);
 """
 # the newest memories of a type (the profile and recent strategies of every search)
 M007_TYPE_ORDER = "CREATE INDEX memories_type_event ON memories(user_id, type, event_at);"
+# bumped when a user's chunks are changed or removed (not when added): a cache of their
+# vectors can then take in only the new rows
+M008_VERSIONS_REMOVED = ("ALTER TABLE user_versions ADD COLUMN removed INTEGER NOT NULL "
+                         "DEFAULT 0;")
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
@@ -244,6 +248,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m005_user_state", M005_USER_STATE),
     ("m006_analytics", M006_ANALYTICS),
     ("m007_type_order", M007_TYPE_ORDER),
+    ("m008_versions_removed", M008_VERSIONS_REMOVED),
 ]
 
 

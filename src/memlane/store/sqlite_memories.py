@@ -110,7 +110,7 @@ def insert_memory(conn: sqlite3.Connection, memory: Memory, chunks: list[Chunk],
     insert_chunks(conn, memory, chunks)
     link_entities(conn, memory.user_id, memory.id, mentions)
     add_history(conn, memory.user_id, memory.id, "ADD", None, memory.text, actor)
-    bump_version(conn, memory.user_id)
+    bump_version(conn, memory.user_id, removed=False)
     return load_memories(conn, memory.user_id, [memory.id])[memory.id]
 
 
@@ -239,7 +239,9 @@ def add_history(conn: sqlite3.Connection, user_id: str, memory_id: str, event: s
          dump_json(details)))
 
 
-def bump_version(conn: sqlite3.Connection, user_id: str) -> None:
-    conn.execute("INSERT INTO user_versions (user_id, version) VALUES (?, 1) "
-                 "ON CONFLICT (user_id) DO UPDATE SET version = version + 1", (user_id,))
+def bump_version(conn: sqlite3.Connection, user_id: str, *, removed: bool = True) -> None:
+    """A new version of the user's content; ``removed=False``: only rows were added."""
+    conn.execute("INSERT INTO user_versions (user_id, version, removed) VALUES (?, 1, 1) "
+                 "ON CONFLICT (user_id) DO UPDATE SET version = version + 1, "
+                 "removed = removed + ?", (user_id, int(removed)))
 

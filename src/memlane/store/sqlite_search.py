@@ -72,8 +72,10 @@ def _scored(conn: sqlite3.Connection, query: str, most: int) -> int:
 # vector ------------------------------------------------------------------------------
 @dataclass
 class UserVectors:
-    """One user's chunk vectors of one dimension, grouped by memory (rows sorted by id)."""
+    """One user's chunk vectors of one dimension, grouped by memory."""
     version: int
+    removed: int            # the user's count of changes that removed or changed rows
+    last_row: int           # the highest chunk row held
     ids: list[str]          # memory id per group
     starts: np.ndarray      # first row of each group
     idxs: np.ndarray        # chunk index per row
@@ -84,10 +86,19 @@ class UserVectors:
         hi = self.starts[group + 1] if group + 1 < len(self.starts) else len(scores)
         return int(self.idxs[lo + int(np.argmax(scores[lo:hi]))])
 
+    def extended(self, newer: UserVectors) -> UserVectors:
+        """These rows and then ``newer``'s (rows added since, of memories added since)."""
+        return UserVectors(newer.version, newer.removed, max(self.last_row, newer.last_row),
+                           self.ids + newer.ids,
+                           np.concatenate([self.starts, newer.starts + len(self.idxs)]),
+                           np.concatenate([self.idxs, newer.idxs]),
+                           np.concatenate([self.matrix, newer.matrix]))
+
 
 class VectorCache:
     """{(user_id, dim): UserVectors}, checked against user_versions on each use so writes
-    from any process invalidate it. Least recently used users are dropped first."""
+    from any process invalidate it; when rows were only added, only those are read.
+    Least recently used users are dropped first."""
 
     def __init__(self, max_entries: int = 64):
         self._lock = threading.Lock()
@@ -95,18 +106,23 @@ class VectorCache:
         self._max = max_entries
 
     def get(self, conn: sqlite3.Connection, user_id: str, dim: int) -> UserVectors:
-        row = conn.execute("SELECT version FROM user_versions WHERE user_id = ?",
+        row = conn.execute("SELECT version, removed FROM user_versions WHERE user_id = ?",
                            (user_id,)).fetchone()
-        version = row[0] if row else 0
+        version, removed = row if row else (0, 0)
         key = (user_id, dim)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.version == version:
                 self._entries.move_to_end(key)
                 return entry
-        entry = _load_vectors(conn, user_id, dim, version)
+        if entry is not None and entry.removed == removed and entry.version < version:
+            entry = entry.extended(_load_vectors(conn, user_id, dim, version, removed,
+                                                 after=entry.last_row))
+        else:
+            entry = _load_vectors(conn, user_id, dim, version, removed)
         with self._lock:
             self._entries[key] = entry
+            self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
         return entry
@@ -116,11 +132,13 @@ class VectorCache:
             self._entries.clear()
 
 
-def _load_vectors(conn: sqlite3.Connection, user_id: str, dim: int,
-                  version: int) -> UserVectors:
-    rows = conn.execute("SELECT memory_id, idx, vector FROM chunks WHERE user_id = ? "
+def _load_vectors(conn: sqlite3.Connection, user_id: str, dim: int, version: int,
+                  removed: int, after: int = 0) -> UserVectors:
+    # rows added since ``after``: a range of row ids, not the user's whole index
+    where = "id > ? AND +user_id = ?" if after else "id > ? AND user_id = ?"
+    rows = conn.execute(f"SELECT memory_id, idx, vector, id FROM chunks WHERE {where} "
                         "AND length(vector) = ? ORDER BY memory_id, idx",
-                        (user_id, dim * 4)).fetchall()
+                        (after, user_id, dim * 4)).fetchall()
     matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(-1, dim)
     ids: list[str] = []
     starts: list[int] = []
@@ -128,7 +146,8 @@ def _load_vectors(conn: sqlite3.Connection, user_id: str, dim: int,
         if not ids or ids[-1] != row[0]:
             ids.append(row[0])
             starts.append(i)
-    return UserVectors(version, ids, np.asarray(starts, dtype=np.int64),
+    return UserVectors(version, removed, max((r[3] for r in rows), default=after), ids,
+                       np.asarray(starts, dtype=np.int64),
                        np.asarray([r[1] for r in rows], dtype=np.int64), matrix)
 
 
