@@ -71,3 +71,18 @@ async def test_a_failed_call_fails_its_requests_and_the_next_ones_still_run():
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_a_stream_of_urgent_requests_does_not_starve_the_others():
+    model = Model()
+    t = turns(model, budget=10)
+    first = asyncio.create_task(t.run(["held"]))
+    await asyncio.sleep(0.05)
+    ingest = asyncio.create_task(t.run(["ingest"]))
+    queries = [asyncio.create_task(t.run([f"q{i}"], urgent=True)) for i in range(20)]
+    await asyncio.sleep(0.05)
+    model.gate.set()
+    await asyncio.gather(first, ingest, *queries)
+    assert "ingest" in model.calls[1]  # beside the first queries, not after all twenty
+    assert model.calls[1][0].startswith("q")

@@ -1,7 +1,8 @@
 """One model, many requests: the texts of every request waiting for the model go to it in
 one call (up to a budget), so twenty clients adding one memory each cost one batch, not
-twenty calls. Urgent requests (a search's query) go before the rest; each call runs in a
-thread, one at a time, and the model is let go between calls."""
+twenty calls. Urgent requests (a search's query) go first, in at most half of a call while
+others wait; each call runs in a thread, one at a time, and the model is let go between
+calls."""
 from __future__ import annotations
 
 import asyncio
@@ -64,11 +65,13 @@ class Turns:
             await asyncio.sleep(0)
 
     def _take(self) -> list[_Request]:
-        """Urgent requests first, then the others in order, up to the budget (one at least)."""
+        """Up to the budget (one request at least): urgent requests first, but at most half
+        of it while others wait, so neither kind starves the other."""
         batch: list[_Request] = []
         spent = 0
-        for queue in (self._urgent, self._queue):
-            while queue and (not batch or spent + queue[0].cost <= self.budget):
+        for queue, share in ((self._urgent, self.budget // 2 if self._queue else self.budget),
+                             (self._queue, self.budget), (self._urgent, self.budget)):
+            while queue and (not batch or spent + queue[0].cost <= share):
                 request = queue.popleft()
                 batch.append(request)
                 spent += request.cost
