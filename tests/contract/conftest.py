@@ -6,17 +6,26 @@ from pathlib import Path
 
 import pytest
 
+from pg_support import database_for
+
 from memlane.store import SQLiteStore, Store
+from memlane.store.postgres import PostgresStore
 
 
 def _sqlite(tmp_path: Path) -> Store:
     return SQLiteStore(tmp_path / "data" / "memlane.db")
 
 
+def _postgres(tmp_path: Path) -> Store:
+    """A database of its own on the session's private server (pg_support)."""
+    return PostgresStore(database_for(tmp_path), pool_size=4)
+
+
 # name -> factory(tmp_path) returning an unopened store; calling it twice with the same
 # tmp_path must give a store over the same data (used by the reopen test).
 STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
     "sqlite": _sqlite,
+    "postgres": _postgres,
 }
 
 

@@ -8,6 +8,7 @@ All methods are coroutines; implementations keep blocking work off the event loo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -34,6 +35,9 @@ from ..domain import (
 
 class Store(ABC):
     name: ClassVar[str]
+    # True when several processes (replicas) serve from one database at once: state they
+    # must agree on (rate limits, sign-in failures) is then kept here, not in memory
+    shared: ClassVar[bool] = False
 
     # lifecycle -------------------------------------------------------------
     @abstractmethod
@@ -253,6 +257,11 @@ class Store(ABC):
         status running, attempts + 1, updated_at now. None when there is none."""
 
     @abstractmethod
+    async def renew_lease(self, job_id: str) -> None:
+        """A running job's heartbeat (updated_at now): a store shared by replicas hands a
+        job whose lease ran out (its replica died) to the next claim."""
+
+    @abstractmethod
     async def finish_job(self, job_id: str, *, result: dict | None = None) -> None:
         """status done, result kept."""
 
@@ -306,3 +315,15 @@ class Store(ABC):
     @abstractmethod
     async def prune_analytics(self, before: datetime) -> int:
         """Deletes every user's records older than ``before``; how many."""
+
+    # shared state ----------------------------------------------------------------------
+    @abstractmethod
+    async def update_state(self, key: str, fn: Callable[[Any], tuple[Any, Any]], *,
+                           ttl_s: float) -> Any:
+        """Atomically: ``fn(value)`` on the key's JSON value (None when absent or older
+        than its ttl) returns (new value or None to delete, answer); the answer is
+        returned. Concurrent updates of one key run one after the other."""
+
+    @abstractmethod
+    async def prune_state(self) -> int:
+        """Deletes expired state; how many keys."""

@@ -240,6 +240,15 @@ M007_TYPE_ORDER = "CREATE INDEX memories_type_event ON memories(user_id, type, e
 M008_VERSIONS_REMOVED = ("ALTER TABLE user_versions ADD COLUMN removed INTEGER NOT NULL "
                          "DEFAULT 0;")
 
+# Small state with an expiry (the PostgreSQL store shares rate limits through it).
+M009_SHARED_STATE = """
+CREATE TABLE shared_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_user_order", M002_USER_ORDER),
@@ -249,6 +258,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m006_analytics", M006_ANALYTICS),
     ("m007_type_order", M007_TYPE_ORDER),
     ("m008_versions_removed", M008_VERSIONS_REMOVED),
+    ("m009_shared_state", M009_SHARED_STATE),
 ]
 
 

@@ -44,6 +44,7 @@ from . import sqlite_chat as chat
 from . import sqlite_jobs as jobs
 from . import sqlite_memories as mem
 from . import sqlite_search as search
+from . import sqlite_state as state
 from . import sqlite_users as users
 from .base import Store
 from .migrations import apply_migrations
@@ -398,6 +399,9 @@ class SQLiteStore(Store):
     async def claim_job(self, now: datetime) -> Job | None:
         return await self._write(jobs.claim_job, to_ts(now))
 
+    async def renew_lease(self, job_id: str) -> None:
+        await self._write(jobs.renew_lease, job_id)
+
     async def finish_job(self, job_id: str, *, result: dict | None = None) -> None:
         await self._write(jobs.finish_job, job_id, result)
 
@@ -442,3 +446,11 @@ class SQLiteStore(Store):
 
     async def prune_analytics(self, before: datetime) -> int:
         return await self._write(analytics.prune, to_ts(before))
+
+    # shared state --------------------------------------------------------------------------
+    async def update_state(self, key: str, fn: Callable[[Any], tuple[Any, Any]], *,
+                           ttl_s: float) -> Any:
+        return await self._write(state.update_state, key, fn, ttl_s)
+
+    async def prune_state(self) -> int:
+        return await self._write(state.prune_state)

@@ -54,6 +54,11 @@ def claim_job(conn: sqlite3.Connection, now: float) -> Job | None:
     return _row_to_job(rows[0]) if rows else None
 
 
+def renew_lease(conn: sqlite3.Connection, job_id: str) -> None:
+    conn.execute("UPDATE jobs SET updated_at = ? WHERE id = ? AND status = 'running'",
+                 (now_ts(), job_id))
+
+
 def finish_job(conn: sqlite3.Connection, job_id: str, result: dict[str, Any] | None) -> None:
     """A job deleted meanwhile (its user was) is silently gone."""
     conn.execute("UPDATE jobs SET status = 'done', result = ?, updated_at = ? WHERE id = ?",

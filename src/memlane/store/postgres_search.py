@@ -1,0 +1,172 @@
+"""Search primitives of the PostgreSQL store: full-text keyword search ranked by
+ts_rank_cd, exact per-user vector search (pgvector inner product over the user's chunks,
+found by a btree on user id: no approximate index, so recall is 1.0), the entity graph."""
+from __future__ import annotations
+
+import json
+
+import psycopg
+
+from ..domain import Entity, Hit, MemoryFilter
+from .postgres_memories import fetch
+from .postgres_rows import filter_sql
+from .sqlite_rows import norm_name, now_ts, row_to_entity
+from .sqlite_search import RELATED_LIMIT, unit_vector
+
+Conn = psycopg.AsyncConnection
+# ts_rank_cd normalisation 1: divided by 1 + log(length), so a short chunk that says the
+# word beats a long one that mentions it once (as BM25's length normalisation does)
+RANK_NORMALISATION = 1
+
+
+# keyword -----------------------------------------------------------------------------
+def ts_query(terms: list[str]) -> tuple[str, list[str]] | None:
+    """Any term may match: plainto_tsquery of each (it parses no operators) joined by OR."""
+    words = [t.replace("\x00", " ") for t in terms if any(ch.isalnum() for ch in t)]
+    if not words:
+        return None
+    return " || ".join(["plainto_tsquery('memlane', %s)"] * len(words)), words
+
+
+async def keyword_search(conn: Conn, user_id: str, terms: list[str], flt: MemoryFilter,
+                         limit: int) -> list[Hit]:
+    query = ts_query(terms)
+    if query is None or limit <= 0:
+        return []
+    tsq, words = query
+    where, params = filter_sql(flt)
+    rows = await fetch(
+        conn,
+        f"WITH q AS (SELECT ({tsq}) AS q), best AS (SELECT DISTINCT ON (c.memory_id) "
+        f"c.memory_id, c.idx, ts_rank_cd(c.tsv, q.q, {RANK_NORMALISATION}) AS score "
+        "FROM chunks c JOIN memories m ON m.id = c.memory_id CROSS JOIN q "
+        f"WHERE c.user_id = %s AND c.tsv @@ q.q AND m.user_id = %s AND {where} "
+        "ORDER BY c.memory_id, score DESC, c.idx) "
+        "SELECT memory_id, idx, score FROM best ORDER BY score DESC, memory_id LIMIT %s",
+        (*words, user_id, user_id, *params, limit))
+    return [Hit(r["memory_id"], float(r["score"]), {"chunk": r["idx"]}) for r in rows]
+
+
+# vector ------------------------------------------------------------------------------
+async def vector_search(conn: Conn, user_id: str, vector, flt: MemoryFilter,
+                        limit: int) -> list[Hit]:
+    """Exact inner product (the vectors are unit length: cosine) with a unit query."""
+    q = unit_vector(vector)
+    if q is None or limit <= 0:
+        return []
+    where, params = filter_sql(flt)
+    rows = await fetch(
+        conn,
+        "WITH best AS (SELECT DISTINCT ON (c.memory_id) c.memory_id, c.idx, "
+        "-(c.vector <#> %s) AS score FROM chunks c JOIN memories m ON m.id = c.memory_id "
+        "WHERE c.user_id = %s AND vector_dims(c.vector) = %s AND m.user_id = %s "
+        f"AND {where} ORDER BY c.memory_id, score DESC, c.idx) "
+        "SELECT memory_id, idx, score FROM best ORDER BY score DESC, memory_id LIMIT %s",
+        (q, user_id, q.size, user_id, *params, limit))
+    return [Hit(r["memory_id"], float(r["score"]), {"chunk": r["idx"]}) for r in rows]
+
+
+async def vector_scores(conn: Conn, user_id: str, vector,
+                        memory_ids: list[str]) -> dict[str, float]:
+    q = unit_vector(vector)
+    if q is None or not memory_ids:
+        return {}
+    rows = await fetch(conn, "SELECT memory_id, max(-(vector <#> %s)) AS score FROM chunks "
+                       "WHERE user_id = %s AND memory_id = ANY(%s) AND vector_dims(vector) "
+                       "= %s GROUP BY memory_id", (q, user_id, list(memory_ids), q.size))
+    return {r["memory_id"]: float(r["score"]) for r in rows}
+
+
+# entities ----------------------------------------------------------------------------
+async def entity_search(conn: Conn, user_id: str, names: list[str], flt: MemoryFilter,
+                        limit: int, related: bool) -> list[Hit]:
+    """As sqlite_search.entity_search: 1.0 per named entity a memory links, 0.5 x
+    strength per related entity."""
+    keys = list(dict.fromkeys(k for k in map(norm_name, names) if k))
+    if not keys or limit <= 0:
+        return []
+    labels = {r["id"]: r["name"] for r in await fetch(
+        conn, "SELECT id, name FROM entities WHERE user_id = %s AND norm_name = ANY(%s)",
+        (user_id, keys))}
+    if not labels:
+        return []
+    weights = dict.fromkeys(labels, 1.0)
+    if related:
+        for r in await _related(conn, user_id, list(labels)):
+            weights[r["b_id"]], labels[r["b_id"]] = 0.5 * float(r["strength"]), r["name"]
+    where, params = filter_sql(flt)
+    ranked = await fetch(
+        conn,
+        "SELECT me.memory_id, sum(w.value::float8) AS score, max(w.value::float8) AS top "
+        "FROM jsonb_each_text(%s::jsonb) w JOIN memory_entities me ON me.entity_id = w.key "
+        f"JOIN memories m ON m.id = me.memory_id WHERE m.user_id = %s AND {where} "
+        "GROUP BY me.memory_id, m.event_at ORDER BY score DESC, m.event_at DESC, "
+        "me.memory_id LIMIT %s", (json.dumps(weights), user_id, *params, limit))
+    linked = await _linked_names(conn, [r["memory_id"] for r in ranked], labels)
+    return [Hit(r["memory_id"], float(r["score"]),
+                {"entities": linked.get(r["memory_id"], []), "related": r["top"] < 1.0})
+            for r in ranked]
+
+
+async def _linked_names(conn: Conn, memory_ids: list[str],
+                        labels: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    rows = await fetch(conn, "SELECT memory_id, entity_id FROM memory_entities WHERE "
+                       "memory_id = ANY(%s) ORDER BY memory_id, pos", (memory_ids,))
+    for r in rows:
+        if r["entity_id"] in labels:
+            out.setdefault(r["memory_id"], []).append(labels[r["entity_id"]])
+    return out
+
+
+async def _related(conn: Conn, user_id: str, entity_ids: list[str]) -> list[dict]:
+    return await fetch(
+        conn,
+        "SELECT r.b_id, e.name, max(r.weight::float8 / (SELECT max(r2.weight) FROM "
+        "relations r2 WHERE r2.a_id = r.a_id)) AS strength FROM relations r JOIN entities e "
+        "ON e.id = r.b_id WHERE r.user_id = %s AND r.a_id = ANY(%s) AND NOT "
+        "(r.b_id = ANY(%s)) GROUP BY r.b_id, e.name, e.norm_name "
+        "ORDER BY strength DESC, e.norm_name LIMIT %s",
+        (user_id, entity_ids, entity_ids, RELATED_LIMIT))
+
+
+async def list_entities(conn: Conn, user_id: str, query: str | None, limit: int,
+                        offset: int) -> list[Entity]:
+    needle = norm_name(query or "")
+    rows = await fetch(
+        conn,
+        "SELECT e.id, e.user_id, e.name, e.label, count(me.memory_id) AS memory_count "
+        "FROM entities e LEFT JOIN memory_entities me ON me.entity_id = e.id "
+        "WHERE e.user_id = %s AND strpos(e.norm_name, %s) > 0 GROUP BY e.id "
+        "ORDER BY memory_count DESC, e.norm_name, e.id LIMIT %s OFFSET %s",
+        (user_id, needle, max(limit, 0), max(offset, 0)))
+    return [row_to_entity(r) for r in rows]
+
+
+# neighbours --------------------------------------------------------------------------
+SESSION = "coalesce(metadata ->> 'session', metadata ->> 'conversation_id')"
+NEIGHBOUR_SCAN = 50  # rows looked at either side for the same session
+
+
+async def neighbours(conn: Conn, user_id: str, memory_ids: list[str], window: int,
+                     max_gap_s: float) -> dict[str, list[str]]:
+    """As sqlite_search.neighbours, in insertion order (seq)."""
+    out: dict[str, list[str]] = {}
+    for memory_id in dict.fromkeys(memory_ids):
+        rows = await fetch(conn, f"SELECT seq, event_at, {SESSION} AS session FROM memories "
+                           "WHERE id = %s AND user_id = %s", (memory_id, user_id))
+        if not rows:
+            continue
+        seq, event_at, session = rows[0]["seq"], rows[0]["event_at"], rows[0]["session"]
+        around = []
+        for op, order in (("<", "DESC"), (">", "ASC")) if session is not None else ():
+            around += await fetch(
+                conn,
+                f"SELECT id, event_at FROM (SELECT seq, id, event_at, metadata, valid_until "
+                f"FROM memories WHERE user_id = %s AND seq {op} %s ORDER BY seq {order} "
+                f"LIMIT %s) s WHERE {SESSION} = %s AND (valid_until IS NULL OR "
+                f"valid_until > %s) ORDER BY seq {order} LIMIT %s",
+                (user_id, seq, NEIGHBOUR_SCAN, session, now_ts(), window))
+        out[memory_id] = [r["id"] for r in around if abs(r["event_at"] - event_at) <= max_gap_s]
+    return out
+
