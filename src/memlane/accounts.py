@@ -15,6 +15,7 @@ from .domain import ApiKey, User
 from .errors import BadRequest, NotFound, RateLimited, Unauthorized
 from .lockout import Lockout
 from .passwords import check_password, hash_password
+from .shared import state_for
 from .signing import signing_secret
 from .store.base import Store
 
@@ -32,7 +33,8 @@ class Accounts:
         self.store, self.settings = store, settings
         self._secret: str | None = None
         self.lockout = Lockout(settings.login_max_failures,
-                               settings.login_max_failures_per_address, settings.login_lockout_s)
+                               settings.login_max_failures_per_address, settings.login_lockout_s,
+                               state=state_for(store, 10_000))
 
     @property
     def secret(self) -> str:
@@ -96,18 +98,18 @@ class Accounts:
     async def tokens_for_password(self, name: str, password: str, address: str = "") -> dict:
         """Tokens for a right password; wrong ones lock the name or ``address`` (the
         client's) out for a while, and meanwhile no password is even checked (429)."""
-        if wait := self.lockout.wait(name, address):
+        if wait := await self.lockout.wait(name, address):
             raise RateLimited(f"too many failed sign-ins; try again in {math.ceil(wait)} s",
                               retry_after=wait)
         user = await self.store.get_user_by_name(name)
         stored = await self.store.password_hash(user.id) if user else None
         if not await asyncio.to_thread(check_password, password, stored):
-            if self.lockout.failed(name, address):
+            if await self.lockout.failed(name, address):
                 log.warning("sign-in locked out for %d s after failed passwords: user %s, "
                             "address %s", self.settings.login_lockout_s,
                             user.id if user else "(no such user)", address or "?")
             raise Unauthorized("wrong user name or password")
-        self.lockout.succeeded(name)
+        await self.lockout.succeeded(name)
         return await self.issue_tokens(_usable(user))
 
     async def refresh(self, token: str) -> dict:

@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     refresh_token_ttl_s: int = 7 * 24 * 3600
 
     # seams, chosen by registry name
-    store: str = "sqlite"
+    store: str = "sqlite"  # "sqlite" (one file in data_dir) | "postgres" (database_url)
+    database_url: str | None = None  # postgresql://user:pass@host:5432/db (store=postgres)
+    database_pool_size: int = Field(10, ge=1)  # connections per replica
+    job_lease_s: float = Field(60.0, gt=0)  # a job whose replica stopped renewing this long
+    # (it died) is taken over by another replica
     embedder: str = "minilm"
     nlp: str = "spacy"
     llm: str = "local"  # "local" (llama.cpp, packaged model) | "remote" (OpenAI-compatible)
@@ -171,6 +175,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"refusing to serve on {self.host} without auth: set MEMLANE_AUTH_ENABLED=true "
                 "(multi-user mode with API keys) or bind to 127.0.0.1")
+        return self
+
+    @model_validator(mode="after")
+    def _postgres_needs_url(self) -> Settings:
+        if self.store == "postgres" and not self.database_url:
+            raise ValueError("MEMLANE_STORE=postgres needs MEMLANE_DATABASE_URL="
+                             "postgresql://user:password@host:5432/database")
         return self
 
     @property

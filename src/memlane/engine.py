@@ -61,7 +61,8 @@ class Engine:
         self.analytics = Recorder(settings, store)
         self.asker = Asker(settings, self.retriever, llm, self.analytics)
         self.jobs = Jobs(store, enabled=settings.jobs_enabled,
-                         max_attempts=settings.job_max_attempts)
+                         max_attempts=settings.job_max_attempts,
+                         heartbeat_s=settings.job_lease_s / 3)
         self.retention = Retention(settings, store, self.jobs)
         self.conversations = Conversations(settings, store, models, llm,
                                            load_agents(settings.agents_file))

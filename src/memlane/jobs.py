@@ -1,6 +1,8 @@
 """Durable background jobs: rows in the store (queued → running → done | failed), run by
 one worker task inside the server. A job left running by a dead process is queued again
-at start, so a restart finishes it; failures retry with backoff, keeping the last error."""
+at start, so a restart finishes it (on a store shared by replicas, once its lease runs
+out, by whichever replica claims it next); failures retry with backoff, keeping the last
+error."""
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +23,8 @@ Handler = Callable[[Job], Awaitable[dict[str, Any] | None]]
 
 class Jobs:
     def __init__(self, store: Store, *, enabled: bool = True, max_attempts: int = 3,
-                 retry_base_s: float = 2.0, poll_s: float = 1.0):
-        self.store, self.enabled = store, enabled
+                 retry_base_s: float = 2.0, poll_s: float = 1.0, heartbeat_s: float = 20.0):
+        self.store, self.enabled, self.heartbeat_s = store, enabled, heartbeat_s
         self.max_attempts, self.retry_base_s, self.poll_s = max_attempts, retry_base_s, poll_s
         self.handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
@@ -83,7 +85,8 @@ class Jobs:
             handler = self.handlers.get(job.kind)
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
-            result = await handler(job)
+            async with self._heartbeat(job):
+                result = await handler(job)
             await self.store.finish_job(job.id, result=result)
         except asyncio.CancelledError:
             raise
@@ -92,6 +95,23 @@ class Jobs:
         finally:
             self.running = None
         return True
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, job: Job):
+        """Renews the job's lease while it runs: on a store shared by replicas, a job
+        whose lease runs out (this process died) is taken over by another."""
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.heartbeat_s)
+                with contextlib.suppress(Exception):
+                    await self.store.renew_lease(job.id)
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _failed(self, job: Job, exc: Exception) -> None:
         log.warning("job %s (%s) attempt %d failed: %r", job.id, job.kind, job.attempts, exc)

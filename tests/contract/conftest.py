@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pg_support import database_for
-
 from memlane.store import SQLiteStore, Store
 from memlane.store.postgres import PostgresStore
+from pg_support import database_for
 
 
 def _sqlite(tmp_path: Path) -> Store:

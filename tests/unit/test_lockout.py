@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from memlane.lockout import Lockout
 from support import add_user
 
@@ -57,24 +59,26 @@ def test_a_right_password_clears_the_names_failures(make_client):
     assert _guess(client, "carol", "carol-right-1").status_code == 200
 
 
-def test_a_lock_out_ends_and_old_failures_are_forgiven():
+@pytest.mark.anyio
+async def test_a_lock_out_ends_and_old_failures_are_forgiven():
     clock = Clock()
     lockout = Lockout(per_name=3, per_address=0, lockout_s=60, clock=clock)
-    assert [lockout.failed("Dave", "1.2.3.4") for _ in range(3)] == [False, False, True]
-    assert lockout.wait("dave", "5.6.7.8") == 60  # names are matched case-insensitively
+    assert [await lockout.failed("Dave", "1.2.3.4") for _ in range(3)] == [False, False, True]
+    assert await lockout.wait("dave", "5.6.7.8") == 60  # names match case-insensitively
     clock.now += 61
-    assert lockout.wait("dave", "1.2.3.4") == 0
-    lockout.failed("dave", "1.2.3.4")
-    lockout.failed("dave", "1.2.3.4")
+    assert await lockout.wait("dave", "1.2.3.4") == 0
+    await lockout.failed("dave", "1.2.3.4")
+    await lockout.failed("dave", "1.2.3.4")
     clock.now += 61  # forgiven: the next failure counts as the first
-    assert not lockout.failed("dave", "1.2.3.4")
+    assert not await lockout.failed("dave", "1.2.3.4")
 
 
-def test_zero_turns_a_limit_off_and_memory_stays_bounded():
+@pytest.mark.anyio
+async def test_zero_turns_a_limit_off_and_memory_stays_bounded():
     lockout = Lockout(per_name=0, per_address=0, lockout_s=60, max_entries=100)
-    assert not any(lockout.failed(f"n{i}", "9.9.9.9") for i in range(1000))
-    assert lockout.wait("n1", "9.9.9.9") == 0
-    assert len(lockout._seen) <= 100
+    assert not any([await lockout.failed(f"n{i}", "9.9.9.9") for i in range(1000)])
+    assert await lockout.wait("n1", "9.9.9.9") == 0
+    assert len(lockout.state) <= 100
 
 
 def test_an_unknown_user_costs_as_much_as_a_wrong_password():
@@ -132,12 +136,13 @@ def test_refused_socket_handshakes_count_too(make_client):
                       ).status_code == 429
 
 
-def test_buckets_keep_a_bounded_number_of_keys():
+@pytest.mark.anyio
+async def test_buckets_keep_a_bounded_number_of_keys():
     from memlane.api.limits import Buckets
     buckets = Buckets(5, max_keys=100)
     for i in range(10_000):
-        buckets.take(f"key:{i}")
-    assert len(buckets._buckets) == 100
+        await buckets.take(f"key:{i}")
+    assert len(buckets.state) == 100
     for _ in range(5):
-        assert buckets.take("busy") == 0
-    assert buckets.wait("busy") > 0 and buckets.take("busy") > 0
+        assert await buckets.take("busy") == 0
+    assert await buckets.wait("busy") > 0 and await buckets.take("busy") > 0

@@ -11,6 +11,7 @@ from ..config import Settings, load_settings
 from ..engine import Engine
 from ..mcp.http import PATH as MCP_PATH
 from ..mcp.http import McpDoor
+from ..shared import state_for
 from ..web import install as install_web
 from . import errors, metrics, openai, openapi, responses, ws
 from .limits import BodyLimit, Buckets, RateLimit
@@ -67,9 +68,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                            allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["X-Request-ID", "Retry-After"])
     if settings.auth_enabled:  # per key; single-user mode has none
-        app.state.buckets = Buckets(settings.rate_limit_per_minute)
+        shared = state_for(engine.store)  # in memory, or the store's when replicas share it
+        app.state.buckets = Buckets(settings.rate_limit_per_minute, state=shared)
         app.add_middleware(RateLimit, buckets=app.state.buckets,
-                           failures=Buckets(settings.auth_failures_per_minute))
+                           failures=Buckets(settings.auth_failures_per_minute, state=shared,
+                                            name="authfail"))
     app.add_middleware(metrics.Instrument, metrics=app.state.metrics)
     app.add_middleware(RequestId)
     return app

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
+
+from ..shared import LocalState, State
 
 UNLIMITED = ("/api/health", "/app/")  # paths under these are not rate limited
 
@@ -127,43 +128,37 @@ async def _refuse(scope, send, status: int, message: str, code: str) -> None:
 
 class Buckets:
     """A token bucket per key that refills evenly to ``per_minute``; shared by the HTTP
-    middleware and the WebSockets (each question, commit or spoken turn spends one). At
-    most ``max_keys`` are kept (the least recently used go first, as if full again)."""
+    middleware and the WebSockets (each question, commit or spoken turn spends one). The
+    buckets live in ``state`` (memory by default: at most ``max_keys``, the least recently
+    used go first, as if full again; the store's when replicas share one), under ``name``.
+    An untouched bucket is full again within a minute, so that is how long one is kept."""
 
-    def __init__(self, per_minute: int, clock=None, max_keys: int = 100_000):
+    def __init__(self, per_minute: int, clock=None, max_keys: int = 100_000,
+                 state: State | None = None, name: str = "rate"):
         import time
-        self.per_minute, self.clock = per_minute, clock or time.monotonic
-        self.max_keys = max_keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # (tokens, at)
+        self.per_minute, self.clock, self.name = per_minute, clock or time.time, name
+        self.state = state or LocalState(max_keys)
 
-    def take(self, key: str) -> float:
+    async def take(self, key: str) -> float:
         """Seconds to wait for a token (0: one was taken)."""
-        if self.per_minute <= 0:
-            return 0.0
-        now, tokens = self._level(key)
-        if tokens >= 1:
-            self._keep(key, tokens - 1, now)
-            return 0.0
-        self._keep(key, tokens, now)
-        return (1 - tokens) * 60 / self.per_minute
+        return await self._update(key, spend=True)
 
-    def wait(self, key: str) -> float:
+    async def wait(self, key: str) -> float:
         """Seconds until a token is free (0: one is), without taking it."""
+        return await self._update(key, spend=False)
+
+    async def _update(self, key: str, *, spend: bool) -> float:
         if self.per_minute <= 0:
             return 0.0
-        tokens = self._level(key)[1]
-        return 0.0 if tokens >= 1 else (1 - tokens) * 60 / self.per_minute
+        now, rate = self.clock(), self.per_minute / 60
 
-    def _level(self, key: str) -> tuple[float, float]:
-        now = self.clock()
-        tokens, at = self._buckets.get(key, (float(self.per_minute), now))
-        return now, min(float(self.per_minute), tokens + (now - at) * self.per_minute / 60)
-
-    def _keep(self, key: str, tokens: float, now: float) -> None:
-        self._buckets[key] = (tokens, now)
-        self._buckets.move_to_end(key)
-        while len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
+        def step(value):
+            tokens, at = value or (float(self.per_minute), now)
+            tokens = min(float(self.per_minute), tokens + (now - at) * rate)
+            if tokens >= 1:
+                return [tokens - spend, now], 0.0
+            return [tokens, now], (1 - tokens) / rate
+        return await self.state.update(f"{self.name}:{key}", step, ttl_s=60.0)
 
 
 def bucket_for(secret: str) -> str:
@@ -189,7 +184,8 @@ class RateLimit:
                 or scope.get("path", "").startswith(UNLIMITED) or scope.get("path") == "/"):
             return await self.app(scope, receive, send)
         address = "addr:" + str((scope.get("client") or ("?",))[0])
-        wait = self.failures.wait(address) or self.buckets.take(_bucket_key(scope))
+        wait = (await self.failures.wait(address)
+                or await self.buckets.take(_bucket_key(scope)))
         if wait <= 0:
             return await self.app(scope, receive, self._counting(send, address))
         if scope["type"] == "websocket":
@@ -200,7 +196,7 @@ class RateLimit:
         async def counted(message):
             if ((message["type"] == "http.response.start" and message["status"] == 401)
                     or (message["type"] == "websocket.close" and message.get("code") == 1008)):
-                self.failures.take(address)
+                await self.failures.take(address)
             await send(message)
         return counted
 

@@ -23,6 +23,17 @@ def _sqlite(settings):
     return SQLiteStore(settings.db_path)
 
 
+@register("store", "postgres")
+def _postgres(settings):
+    from ..errors import Invalid
+    try:
+        from ..store.postgres import PostgresStore
+    except ImportError as exc:
+        raise Invalid(str(exc)) from exc
+    return PostgresStore(settings.database_url, pool_size=settings.database_pool_size,
+                         job_lease_s=settings.job_lease_s)
+
+
 @register("llm", "local")
 def _llama(settings):
     from ..errors import Invalid

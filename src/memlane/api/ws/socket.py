@@ -52,13 +52,13 @@ class Socket:
         self.bucket = bucket_for(key) if key else ""
         return self.user
 
-    def spend(self) -> None:
+    async def spend(self) -> None:
         """Count one unit of work (a question, a commit, a spoken turn) against the key's
         rate limit, the same one its HTTP requests use; 429 when it is spent."""
         buckets = getattr(self.ws.app.state, "buckets", None)
         if buckets is None or not self.bucket:
             return
-        if (wait := buckets.take(self.bucket)) > 0:
+        if (wait := await buckets.take(self.bucket)) > 0:
             raise RateLimited(f"rate limit of {buckets.per_minute} requests per minute "
                               f"reached; retry in {math.ceil(wait)} s")
 

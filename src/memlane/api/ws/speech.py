@@ -104,7 +104,7 @@ async def _send_transcripts(sock: ProtoSocket, message: pb.ClientMessage,
 async def _commit(sock: ProtoSocket, message: pb.ClientMessage,
                   told: list[TranscriptEvent | str]) -> None:
     commit = message.commit
-    sock.spend()
+    await sock.spend()
     memory, created, reading = await sock.engine.remember(
         sock.user.id, told, type=commit.type, metadata=dict(commit.metadata),
         client_id=commit.client_id or None)
@@ -116,7 +116,7 @@ async def _commit(sock: ProtoSocket, message: pb.ClientMessage,
 async def _answer(sock: ProtoSocket, message: pb.ClientMessage, question: str,
                   max_tokens: int) -> None:
     rid = message.request_id
-    sock.spend()
+    await sock.spend()
     async for event in sock.engine.asker.ask(sock.user.id, question,
                                              max_tokens=max_tokens or None):
         if isinstance(event, Contexts):

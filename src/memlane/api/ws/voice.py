@@ -108,7 +108,7 @@ class VoiceSession:
         self.encoding, self.sample_rate = encoding, rate
 
     async def reply_to(self, text: str, audio) -> None:
-        self.sock.spend()
+        await self.sock.spend()
         async for event in self.assistant.respond(self.sock.user.id, self.conversation_id,
                                                   text, audio):
             if isinstance(event, Status):
