@@ -9,6 +9,7 @@ from .client import add, delete, export, get, history, list_, restore, search
 from .evaluate import eval_
 from .imports import import_
 from .mcp import mcp
+from .migrate import migrate
 from .serve import serve
 from .talk import ask, chat
 from .voice import transcribe, voice
@@ -21,7 +22,7 @@ def cli() -> None:
 
 
 for command in (serve, add, search, ask, chat, voice, transcribe, list_, get, history, restore,
-                delete, import_, export, users, keys, rotate_secret, eval_, mcp):
+                delete, import_, export, users, keys, rotate_secret, eval_, mcp, migrate):
     cli.add_command(command)
 
 
