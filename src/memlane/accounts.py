@@ -20,6 +20,7 @@ from .signing import signing_secret
 from .store.base import Store
 
 log = logging.getLogger(__name__)
+SHARED_SECRET, SHARED_SECRET_TTL = "signing-secret", 100 * 365 * 86400.0
 KEY_PREFIX = "ml_"
 LOCAL_ADMIN = User(id=LOCAL_USER, name=LOCAL_USER, is_admin=True)
 
@@ -44,6 +45,17 @@ class Accounts:
     def load_secret(self) -> str:
         self._secret = signing_secret(self.settings)
         return self._secret
+
+    async def prepare_secret(self) -> None:
+        """At start: a data directory that cannot keep the secret fails early. Replicas on
+        a shared store sign with one secret kept in the store (made by the first one),
+        unless MEMLANE_JWT_SECRET names one, so a token from any replica works on all."""
+        if not self.store.shared or self.settings.jwt_secret:
+            self.load_secret()
+            return
+        fresh = secrets.token_urlsafe(48)
+        self._secret = await self.store.update_state(
+            SHARED_SECRET, lambda kept: (kept or fresh, kept or fresh), ttl_s=SHARED_SECRET_TTL)
 
     async def ensure_local_user(self) -> User:
         user = await self.store.get_user(LOCAL_USER)

@@ -98,7 +98,7 @@ class Engine:
     async def start(self) -> None:
         await self.store.open()
         await self.accounts.ensure_local_user()
-        self.accounts.load_secret()  # now: a data directory that cannot keep it fails early
+        await self.accounts.prepare_secret()
         await self.models.warm_up()
         await self.emotions.warm_up()
         if self.voice:
