@@ -40,7 +40,8 @@ ANCHOR = {
 # every setting is reported except these, which cannot change a figure
 SETTINGS_NOT_REPORTED = {"data_dir", "host", "port", "auth_enabled", "log_level",
                          "max_body_bytes", "max_text_chars", "max_page_size",
-                         "llm_api_key"}  # never print a secret
+                         "llm_api_key", "database_url"}  # never print a secret (a URL
+# may hold a password)
 
 
 @dataclass
