@@ -1,6 +1,7 @@
 """Retention: records older than `analytics_retention_days` are deleted by a durable
 background job. It is queued at start and then every `analytics_prune_every_s`, each time
-only when some record is that old (an idle server queues nothing)."""
+only when some record is that old (an idle server queues nothing). Each round also drops
+expired shared state (rate-limit buckets, lock-outs)."""
 from __future__ import annotations
 
 import asyncio
@@ -48,6 +49,7 @@ class Retention:
         while True:
             await asyncio.sleep(self.settings.analytics_prune_every_s)
             try:
+                await self.store.prune_state()  # expired rate buckets and lock-outs
                 await self.schedule()
             except Exception:  # the next round tries again
                 log.exception("could not schedule analytics pruning")
