@@ -96,7 +96,6 @@ class PostgresStore(Store):
     async def _migrate(self) -> None:
         try:
             async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
-                await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
                 await apply_migrations(conn)
         except psycopg.OperationalError as exc:
             raise errors.Unavailable(f"cannot reach PostgreSQL: {exc}") from exc
