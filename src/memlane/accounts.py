@@ -57,6 +57,12 @@ class Accounts:
         self._secret = await self.store.update_state(
             SHARED_SECRET, lambda kept: (kept or fresh, kept or fresh), ttl_s=SHARED_SECRET_TTL)
 
+    async def rotate_shared_secret(self) -> None:
+        """A new secret in the shared store; replicas sign with it from their next start."""
+        fresh = secrets.token_urlsafe(48)
+        await self.store.update_state(SHARED_SECRET, lambda _: (fresh, None),
+                                      ttl_s=SHARED_SECRET_TTL)
+
     async def ensure_local_user(self) -> User:
         user = await self.store.get_user(LOCAL_USER)
         return user or await self.store.create_user(LOCAL_USER, is_admin=True,

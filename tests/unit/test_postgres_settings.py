@@ -31,3 +31,34 @@ def test_missing_extra_names_the_install_command(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True).stdout
     assert "pip install 'memlane[postgres]'" in out
+
+
+def test_rotate_secret_on_postgres_replaces_the_shared_one(tmp_path):
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from memlane.accounts import SHARED_SECRET, Accounts
+    from memlane.cli import cli
+    from memlane.store.postgres import PostgresStore
+    from pg_support import database_for
+    url = database_for(tmp_path)
+
+    async def secret(prepare: bool = False) -> str:
+        store = PostgresStore(url)
+        await store.open()
+        try:
+            if prepare:
+                accounts = Accounts(store, load_settings(data_dir=tmp_path))
+                await accounts.prepare_secret()
+            return await store.update_state(SHARED_SECRET, lambda v: (v, v), ttl_s=1e9)
+        finally:
+            await store.close()
+    first = asyncio.run(secret(prepare=True))
+    assert len(first) >= 32 and asyncio.run(secret(prepare=True)) == first
+    env = {"MEMLANE_STORE": "postgres", "MEMLANE_DATABASE_URL": url,
+           "MEMLANE_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(cli, ["rotate-secret"], env=env)
+    assert result.exit_code == 0 and "in the database" in result.output
+    assert asyncio.run(secret()) not in (first, None)
+    assert not (tmp_path / "jwt-secret").exists()

@@ -161,6 +161,15 @@ def rotate_secret(data_dir):
     """Make a new token signing secret: after a restart every access and refresh token
     issued so far is refused (API keys keep working)."""
     from ..signing import rotate
+
+    async def in_store(accounts: Accounts) -> bool:
+        if accounts.store.shared and not accounts.settings.jwt_secret:
+            await accounts.rotate_shared_secret()
+            return True
+        return False
+    if load_settings(data_dir=data_dir).store != "sqlite" and _run(data_dir, in_store):
+        click.echo("new secret in the database; restart every replica to use it")
+        return
     try:
         path = rotate(load_settings(data_dir=data_dir))
     except ValueError as exc:
