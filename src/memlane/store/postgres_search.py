@@ -1,25 +1,29 @@
-"""Search primitives of the PostgreSQL store: full-text keyword search ranked by
-ts_rank_cd, exact per-user vector search (pgvector inner product over the user's chunks,
+"""Search primitives of the PostgreSQL store: full-text keyword search ranked by BM25,
+exact per-user vector search (pgvector inner product over the user's chunks,
 found by a btree on user id: no approximate index, so recall is 1.0), the entity graph."""
 from __future__ import annotations
 
 import json
+import math
 
 import psycopg
 
 from ..domain import Entity, Hit, MemoryFilter
-from .postgres_memories import fetch
+from .postgres_memories import fetch, fetch_one
 from .postgres_rows import filter_sql
 from .sqlite_rows import norm_name, now_ts, row_to_entity
 from .sqlite_search import RELATED_LIMIT, unit_vector
 
 Conn = psycopg.AsyncConnection
-# ts_rank_cd normalisation 1: divided by 1 + log(length), so a short chunk that says the
-# word beats a long one that mentions it once (as BM25's length normalisation does)
-RANK_NORMALISATION = 1
 
 
 # keyword -----------------------------------------------------------------------------
+# BM25 as SQLite's FTS5 computes it (k1 1.2, b 0.75, idf floored at 1e-6), over the user's
+# own chunks: the full-text index finds the chunks holding any term, each term's counts
+# come from the chunk's tsvector, and document frequencies from those same chunks.
+K1, B, MIN_IDF = 1.2, 0.75, 1e-6
+
+
 def ts_query(terms: list[str]) -> tuple[str, list[str]] | None:
     """Any term may match: plainto_tsquery of each (it parses no operators) joined by OR."""
     words = [t.replace("\x00", " ") for t in terms if any(ch.isalnum() for ch in t)]
@@ -37,14 +41,38 @@ async def keyword_search(conn: Conn, user_id: str, terms: list[str], flt: Memory
     where, params = filter_sql(flt)
     rows = await fetch(
         conn,
-        f"WITH q AS (SELECT ({tsq}) AS q), best AS (SELECT DISTINCT ON (c.memory_id) "
-        f"c.memory_id, c.idx, ts_rank_cd(c.tsv, q.q, {RANK_NORMALISATION}) AS score "
-        "FROM chunks c JOIN memories m ON m.id = c.memory_id CROSS JOIN q "
-        f"WHERE c.user_id = %s AND c.tsv @@ q.q AND m.user_id = %s AND {where} "
-        "ORDER BY c.memory_id, score DESC, c.idx) "
-        "SELECT memory_id, idx, score FROM best ORDER BY score DESC, memory_id LIMIT %s",
-        (*words, user_id, user_id, *params, limit))
-    return [Hit(r["memory_id"], float(r["score"]), {"chunk": r["idx"]}) for r in rows]
+        f"WITH q AS (SELECT ({tsq}) AS q, ARRAY(SELECT DISTINCT unnest(tsvector_to_array("
+        "to_tsvector('memlane', w))) FROM unnest(%s::text[]) w) AS lexemes) "
+        "SELECT c.id, c.memory_id, c.idx, length(c.tsv) AS dl, t.lexeme, "
+        f"cardinality(t.positions) AS tf, ({where}) AS passes "
+        "FROM chunks c JOIN memories m ON m.id = c.memory_id CROSS JOIN q, "
+        "unnest(c.tsv) t WHERE c.user_id = %s AND c.tsv @@ q.q AND t.lexeme = ANY(q.lexemes)",
+        (*words, words, *params, user_id))
+    if not rows:
+        return []
+    stats = await fetch_one(conn, "SELECT count(*) AS n, avg(length(tsv)) AS avgdl FROM chunks "
+                            "WHERE user_id = %s", (user_id,))
+    return _bm25(rows, stats["n"], float(stats["avgdl"] or 1.0), limit)
+
+
+def _bm25(rows: list[dict], n: int, avgdl: float, limit: int) -> list[Hit]:
+    df: dict[str, int] = {}
+    for r in rows:
+        df[r["lexeme"]] = df.get(r["lexeme"], 0) + 1  # one row per (chunk, lexeme)
+    chunks: dict[int, list] = {}
+    for r in rows:
+        idf = max(MIN_IDF, math.log((n - df[r["lexeme"]] + 0.5) / (df[r["lexeme"]] + 0.5)))
+        norm = K1 * (1 - B + B * max(r["dl"], 1) / max(avgdl, 1e-9))
+        part = idf * r["tf"] * (K1 + 1) / (r["tf"] + norm)
+        entry = chunks.setdefault(r["id"], [r["memory_id"], r["idx"], 0.0, r["passes"]])
+        entry[2] += part
+    best: dict[str, tuple[float, int]] = {}
+    for memory_id, idx, score, passes in chunks.values():
+        if passes and (memory_id not in best or (score, -idx) > (best[memory_id][0],
+                                                                   -best[memory_id][1])):
+            best[memory_id] = (score, idx)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    return [Hit(mid, score, {"chunk": idx}) for mid, (score, idx) in ranked]
 
 
 # vector ------------------------------------------------------------------------------
