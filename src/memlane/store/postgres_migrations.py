@@ -79,6 +79,7 @@ CREATE UNIQUE INDEX memories_client ON memories(user_id, client_id)
 CREATE INDEX memories_hash ON memories(user_id, content_hash);
 CREATE INDEX memories_event ON memories(user_id, event_at);
 CREATE INDEX memories_user_order ON memories(user_id, seq);
+CREATE INDEX memories_type_event ON memories(user_id, type, event_at);
 
 CREATE TABLE chunks (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
