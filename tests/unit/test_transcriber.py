@@ -9,6 +9,7 @@ import fakes_voice  # noqa: F401  (registers the speech fakes)
 from memlane.errors import Unavailable
 from memlane.models import create
 from memlane.models.registry import names
+from memlane.models.speech import window_frames
 from memlane.models.tts import PiperTTS, TextToSpeech
 from memlane.voice.audio import decode, to_float32, wav_bytes
 from memlane.voice.models import VoiceModels
@@ -174,3 +175,10 @@ def test_built_ins_and_fakes_share_the_registry():
     assert {"whisper", "tone"} <= set(names("stt"))
     assert {"silero", "energy"} <= set(names("vad"))
     assert {"piper", "none", "tone"} <= set(names("tts"))
+
+
+def test_whisper_window_is_the_clip_and_a_margin_within_bounds():
+    assert window_frames(2.0, 10.0) == 1000
+    assert window_frames(9.0, 10.0) == 1200
+    assert window_frames(29.0, 10.0) == window_frames(300.0, 10.0) == 3000
+    assert window_frames(2.0, 30.0) == 3000

@@ -71,7 +71,8 @@ def _no_llm(settings):
 @register("stt", "whisper")
 def _whisper(settings):
     from .speech import WhisperSTT
-    return WhisperSTT(settings.models_dir, settings.model_threads, settings.stt_beam_size)
+    return WhisperSTT(settings.models_dir, settings.model_threads, settings.stt_beam_size,
+                      settings.stt_window_s)
 
 
 @register("vad", "silero")

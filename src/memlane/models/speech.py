@@ -5,6 +5,7 @@ runs them in threads, one call per model at a time.
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -18,6 +19,8 @@ from ..errors import Unavailable
 
 SAMPLE_RATE = 16000
 WHISPER_WINDOW_S = 30.0  # up to one window, segment timestamps are not needed
+FRAMES_PER_S = 100  # Whisper's mel frames
+WINDOW_MARGIN_S = 3.0  # silence kept after a short clip in the window encoded
 
 
 @dataclass
@@ -71,9 +74,12 @@ class WhisperSTT(SpeechToText):
     """Whisper base (CTranslate2, int8) run by faster-whisper, assembled from its packages."""
     name = "whisper-base-int8"
 
-    def __init__(self, models_dir: Path, threads: int, beam_size: int = 1):
+    def __init__(self, models_dir: Path, threads: int, beam_size: int = 1,
+                 min_window_s: float = WHISPER_WINDOW_S):
+        """``min_window_s``: the shortest audio window encoded (see `window_frames`)."""
         self.models_dir = Path(models_dir)
         self.threads, self.beam_size = threads, beam_size
+        self.min_window_s = min_window_s
         self.path: Path | None = None
         self._model: Any = None
         self._load_lock = threading.Lock()
@@ -86,12 +92,12 @@ class WhisperSTT(SpeechToText):
             self.path = packaged_whisper(self.models_dir)
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             try:
-                from faster_whisper import WhisperModel
+                model_class = _windowed_whisper()
             except ImportError:
                 raise Unavailable("speech-to-text needs faster-whisper: "
                                   "pip install faster-whisper==1.2.1") from None
-            self._model = WhisperModel(str(self.path), device="cpu", compute_type="int8",
-                                       cpu_threads=self.threads)
+            self._model = model_class(str(self.path), device="cpu", compute_type="int8",
+                                      cpu_threads=self.threads)
 
     def warm_up(self) -> None:
         self.load()
@@ -103,17 +109,46 @@ class WhisperSTT(SpeechToText):
         duration = len(audio) / SAMPLE_RATE
         if not len(audio):
             return Transcript("", [], 0.0)
-        pieces, _ = self._model.transcribe(
-            audio, language="en", beam_size=self.beam_size, vad_filter=False,
-            condition_on_previous_text=False,
-            without_timestamps=duration <= WHISPER_WINDOW_S)
-        segments = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip())
-                    for s in pieces if s.text.strip()]
+        _window.frames = window_frames(duration, self.min_window_s)
+        try:
+            pieces, _ = self._model.transcribe(
+                audio, language="en", beam_size=self.beam_size, vad_filter=False,
+                condition_on_previous_text=False,
+                without_timestamps=duration <= WHISPER_WINDOW_S)
+            segments = [Segment(round(s.start, 2), round(s.end, 2), s.text.strip())
+                        for s in pieces if s.text.strip()]
+        finally:
+            _window.frames = None
         return Transcript(" ".join(s.text for s in segments), segments, duration)
 
     def info(self) -> dict:
         return {"name": self.name, "beam_size": self.beam_size, "threads": self.threads,
-                "path": str(self.path) if self.path else None}
+                "min_window_s": self.min_window_s, "path": str(self.path) if self.path else None}
+
+
+def window_frames(duration_s: float, min_window_s: float) -> int:
+    """The mel frames Whisper encodes for a clip: its length plus a margin of silence, at
+    least ``min_window_s``, at most Whisper's 30 s window. The encoder's cost grows with
+    the window, and a short clip's 30 s window is mostly padding; a window shorter than
+    about 10 s makes Whisper base repeat itself."""
+    seconds = min(WHISPER_WINDOW_S, max(min_window_s, duration_s + WINDOW_MARGIN_S))
+    return math.ceil(seconds * FRAMES_PER_S)
+
+
+_window = threading.local()  # the frames to encode during this thread's transcription
+
+
+def _windowed_whisper() -> type:
+    from faster_whisper import WhisperModel
+
+    class WindowedWhisper(WhisperModel):
+        """faster-whisper pads every window to 30 s; this encodes the start of it only."""
+
+        def encode(self, features: np.ndarray) -> Any:
+            frames = getattr(_window, "frames", None)
+            return super().encode(features[..., :frames] if frames else features)
+
+    return WindowedWhisper
 
 
 class SileroVAD(VoiceActivity):
