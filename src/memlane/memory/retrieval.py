@@ -48,9 +48,11 @@ class Retriever:
         now, phases = now or utcnow(), phases or Phases()
         with phases.span("query_analysis"):
             analysis = self.analyse(q.query, now)
-            vector = await self.models.embed_query(q.query)
         flt = self._filter(q, analysis)
-        hits, status = await self._run_strategies(user_id, analysis, vector, flt, phases)
+        # the store's other strategies run while the model embeds the query
+        embedding = asyncio.ensure_future(self.models.embed_query(q.query))
+        hits, status = await self._run_strategies(user_id, analysis, embedding, flt, phases)
+        vector = await embedding  # a model failure fails the search, as it always did
         with phases.span("ranking"):
             results = await self._ranked(user_id, q, hits, vector, analysis, now)
         return SearchOutcome(results, analysis, status, phases)
@@ -116,7 +118,7 @@ class Retriever:
     async def _run_strategies(self, user_id, analysis, vector, flt, phases: Phases):
         limit = self.settings.strategy_limit
         jobs = {
-            "vector": self.store.vector_search(user_id, vector, flt, limit),
+            "vector": self._vector(user_id, vector, flt, limit),
             "keyword": self.store.keyword_search(user_id, analysis.keywords, flt, limit),
             "graph": self.store.entity_search(user_id, analysis.entity_candidates, flt, limit),
             "profile": self._typed(user_id, flt, MemoryType.profile, self.settings.profile_limit),
@@ -125,6 +127,11 @@ class Retriever:
         outcomes = await asyncio.gather(*(self._timed(phases, n, c) for n, c in jobs.items()))
         hits = {name: h for name, h, _ in outcomes if h is not None}
         return hits, {name: info for name, _, info in outcomes}
+
+    async def _vector(self, user_id: str, embedding: asyncio.Future, flt: MemoryFilter,
+                      limit: int) -> list[Hit]:
+        return await self.store.vector_search(user_id, await asyncio.shield(embedding), flt,
+                                              limit)
 
     async def _timed(self, phases: Phases, name: str, coro):
         with phases.span(f"retrieval_{name}"):
