@@ -306,6 +306,22 @@ async def test_keyword_ranking_stemming_and_best_chunk(store):
         strong.id, two.id}
 
 
+async def test_keyword_ranking_uses_the_users_own_statistics(store):
+    """A word rare among this user's memories outranks one they use all the time, however
+    common it is in other users' memories (and the scores are the ones the user's chunks
+    alone would give)."""
+    said = [await add(store, "a", f"Caroline said {w} today") for w in
+            ("hello", "goodbye", "thanks", "sorry", "maybe", "welcome")]
+    guitar = await add(store, "a", "bought a guitar yesterday")
+    alone = await store.keyword_search("a", ["caroline", "guitar"], ALL, 10)
+    for i in range(30):
+        await add(store, "b", f"guitar lesson number {i}")
+    shared = await store.keyword_search("a", ["caroline", "guitar"], ALL, 10)
+    assert shared[0].memory_id == guitar.id
+    assert set(ids(shared)) == {guitar.id, *(m.id for m in said)}
+    assert [round(h.score, 6) for h in shared] == [round(h.score, 6) for h in alone]
+
+
 @pytest.mark.parametrize("terms", [
     ['"'], ['"quoted"'], ["AND"], ["OR", "NOT"], ["*"], ["foo*"], ["-"], ["-foo"], [":"],
     ["text:foo"], ["owner:x"], ["("], [")"], ["(foo"], ["NEAR(a b)"], ["^foo"], ["{a b}"],

@@ -67,7 +67,7 @@ CREATE TABLE chunks (
 );
 CREATE INDEX chunks_user ON chunks(user_id, memory_id, idx);
 
--- owner holds one token per user (see sqlite_search.owner_token), weighted 0 in bm25().
+-- owner holds one token per user (see sqlite_keyword.owner_token), weighted 0 in bm25().
 CREATE VIRTUAL TABLE chunks_fts USING fts5(owner, text, tokenize = 'porter unicode61');
 CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts(rowid, owner, text)

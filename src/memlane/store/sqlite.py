@@ -42,6 +42,7 @@ from ..domain import (
 from . import sqlite_analytics as analytics
 from . import sqlite_chat as chat
 from . import sqlite_jobs as jobs
+from . import sqlite_keyword as keyword
 from . import sqlite_memories as mem
 from . import sqlite_search as search
 from . import sqlite_state as state
@@ -158,6 +159,7 @@ class SQLiteStore(Store):
         self._read_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._vectors = search.VectorCache()
+        self._terms = keyword.TableCounts()
 
     # plumbing ----------------------------------------------------------------------------
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -210,6 +212,7 @@ class SQLiteStore(Store):
             conn.close()
         self._local = threading.local()
         self._vectors.clear()
+        self._terms.clear()
 
     async def ping(self) -> bool:
         try:
@@ -316,7 +319,8 @@ class SQLiteStore(Store):
     # search primitives ---------------------------------------------------------------------
     async def keyword_search(self, user_id: str, terms: list[str], flt: MemoryFilter,
                              limit: int) -> list[Hit]:
-        return await self._read(search.keyword_search, user_id, list(terms), flt, limit)
+        return await self._read(keyword.keyword_search, self._terms, user_id, list(terms),
+                                flt, limit)
 
     async def vector_search(self, user_id: str, vector: np.ndarray, flt: MemoryFilter,
                             limit: int) -> list[Hit]:

@@ -1,4 +1,5 @@
-"""Search primitives of the SQLite store: FTS5 keyword, exact numpy vector, entity graph.
+"""Search primitives of the SQLite store: exact numpy vector, entity graph, neighbours
+(keyword search is in sqlite_keyword).
 All functions run on a reader connection inside one read transaction (one snapshot)."""
 from __future__ import annotations
 
@@ -15,58 +16,6 @@ from .sqlite_rows import filter_sql, ids_json, norm_name, now_ts, row_to_entity
 
 _IN_IDS = "IN (SELECT value FROM json_each(?))"  # `+user_id`: look ids up by key
 RELATED_LIMIT = 20  # related entities followed per entity_search
-KEYWORD_SCAN = 4  # best chunks looked at per keyword hit asked for, before filtering
-
-
-# keyword -----------------------------------------------------------------------------
-def owner_token(user_id: str) -> str:
-    """The user's token in the FTS ``owner`` column; must equal the insert trigger's
-    'u' || hex(user_id) || '0'. Hex survives the tokenizer; the trailing digit keeps the
-    porter stemmer from folding two users' tokens together."""
-    return "u" + user_id.encode().hex() + "0"
-
-
-def fts_query(user_id: str, terms: list[str]) -> str | None:
-    """Each term becomes a quoted phrase, so FTS5 operators in input are plain text."""
-    phrases = ['"' + t.replace('"', '""').replace("\x00", " ") + '"' for t in terms
-               if any(ch.isalnum() for ch in t)]  # NUL would end the query string
-    if not phrases:
-        return None
-    return f'owner:"{owner_token(user_id)}" AND text:({" OR ".join(phrases)})'
-
-
-def keyword_search(conn: sqlite3.Connection, user_id: str, terms: list[str],
-                   flt: MemoryFilter, limit: int) -> list[Hit]:
-    """The best-scoring chunks first (``KEYWORD_SCAN`` x limit of them), then the filter;
-    all of them only when too few of those pass."""
-    query = fts_query(user_id, terms)
-    if query is None or limit <= 0:
-        return []
-    scan = KEYWORD_SCAN * limit
-    hits = _keyword_hits(conn, query, user_id, flt, limit, scan)
-    if len(hits) < limit and _scored(conn, query, scan + 1) > scan:
-        hits = _keyword_hits(conn, query, user_id, flt, limit, -1)
-    return hits
-
-
-def _keyword_hits(conn: sqlite3.Connection, query: str, user_id: str, flt: MemoryFilter,
-                  limit: int, scan: int) -> list[Hit]:
-    where, params = filter_sql(flt)
-    rows = conn.execute(
-        "WITH hits AS MATERIALIZED (SELECT rowid AS chunk_id, -bm25(chunks_fts, 0.0, 1.0) "
-        "AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?) "
-        "SELECT c.memory_id, max(h.score) AS score, c.idx FROM hits h "
-        "JOIN chunks c ON c.id = h.chunk_id JOIN memories m ON m.id = c.memory_id "
-        f"WHERE +m.user_id = ? AND {where} GROUP BY c.memory_id "
-        "ORDER BY score DESC, c.memory_id LIMIT ?",
-        (query, scan, user_id, *params, limit))
-    return [Hit(mid, score, {"chunk": idx}) for mid, score, idx in rows]
-
-
-def _scored(conn: sqlite3.Connection, query: str, most: int) -> int:
-    """How many chunks match, counting up to ``most``."""
-    return conn.execute("SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts "
-                        "MATCH ? LIMIT ?)", (query, most)).fetchone()[0]
 
 
 # vector ------------------------------------------------------------------------------
