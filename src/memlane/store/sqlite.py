@@ -159,7 +159,6 @@ class SQLiteStore(Store):
         self._read_conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._vectors = search.VectorCache()
-        self._terms = keyword.TableCounts()
 
     # plumbing ----------------------------------------------------------------------------
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
@@ -212,7 +211,6 @@ class SQLiteStore(Store):
             conn.close()
         self._local = threading.local()
         self._vectors.clear()
-        self._terms.clear()
 
     async def ping(self) -> bool:
         try:
@@ -319,8 +317,7 @@ class SQLiteStore(Store):
     # search primitives ---------------------------------------------------------------------
     async def keyword_search(self, user_id: str, terms: list[str], flt: MemoryFilter,
                              limit: int) -> list[Hit]:
-        return await self._read(keyword.keyword_search, self._terms, user_id, list(terms),
-                                flt, limit)
+        return await self._read(keyword.keyword_search, user_id, list(terms), flt, limit)
 
     async def vector_search(self, user_id: str, vector: np.ndarray, flt: MemoryFilter,
                             limit: int) -> list[Hit]:

@@ -1,20 +1,24 @@
 """Keyword search of the SQLite store: BM25 over FTS5 with the searching user's own
-statistics. FTS5's bm25() counts documents across the whole table, so on a shared database
-a name common in one user's memories but rare elsewhere would score as a rare word; each
-term's score is therefore rescaled by idf(user) / idf(table), which makes the ranking the
-one the user's chunks alone would give (as the PostgreSQL store computes it)."""
+statistics. FTS5's bm25() counts documents across the whole table (and scans each term's
+whole index to do so), so on a shared database a name common in one user's memories but
+rare elsewhere would score as a rare word, and a common word costs every user's matches.
+When other users' chunks share the table, each term's matches among the user's own chunks
+are read with their counts (highlight() marks each occurrence) and scored here, with the
+user's document frequencies, as the PostgreSQL store does."""
 from __future__ import annotations
 
+import json
 import math
+import re
 import sqlite3
-import threading
 
 from ..domain import Hit, MemoryFilter
 from .sqlite_rows import filter_sql
 
 KEYWORD_SCAN = 4  # best chunks looked at per keyword hit asked for, before filtering
-MIN_IDF = 1e-6    # FTS5's floor for a term in more than half of the documents
-DRIFT = 0.01      # a table count is reused until the table's size changes by more than this
+K1, B, MIN_IDF = 1.2, 0.75, 1e-6  # FTS5 bm25(): its constants and its idf floor
+MARK = "\x01"  # highlight() opens each occurrence with it
+WORD = re.compile(r"[^\W_]+")  # a token of the unicode61 tokenizer, near enough for lengths
 
 
 def owner_token(user_id: str) -> str:
@@ -38,105 +42,88 @@ def idf(n: int, df: int) -> float:
     return max(MIN_IDF, math.log((n - df + 0.5) / (df + 0.5)))
 
 
-class TableCounts:
-    """How many chunks of the whole table hold each phrase: a scan of the phrase's entire
-    index, so kept until the table grows or shrinks by more than ``DRIFT``."""
-
-    def __init__(self, max_entries: int = 4096):
-        self._lock = threading.Lock()
-        self._counts: dict[str, tuple[int, int]] = {}
-        self._max = max_entries
-
-    def get(self, conn: sqlite3.Connection, phrase: str, rows: int) -> int:
-        with self._lock:
-            held = self._counts.get(phrase)
-        if held is not None and abs(held[1] - rows) <= DRIFT * rows:
-            return held[0]
-        count = _count(conn, f"text:{phrase}")
-        with self._lock:
-            if len(self._counts) >= self._max:
-                self._counts.clear()
-            self._counts[phrase] = (count, rows)
-        return count
-
-    def clear(self) -> None:
-        with self._lock:
-            self._counts.clear()
-
-
-def keyword_search(conn: sqlite3.Connection, counts: TableCounts, user_id: str,
-                   terms: list[str], flt: MemoryFilter, limit: int) -> list[Hit]:
+def keyword_search(conn: sqlite3.Connection, user_id: str, terms: list[str],
+                   flt: MemoryFilter, limit: int) -> list[Hit]:
     """The best-scoring chunks first (``KEYWORD_SCAN`` x limit of them), then the filter;
     all of them only when too few of those pass."""
     said = phrases(terms)
     if not said or limit <= 0:
         return []
-    scored = _scoring(conn, counts, user_id, said)
     scan = KEYWORD_SCAN * limit
-    hits = _keyword_hits(conn, scored, user_id, flt, limit, scan)
-    if len(hits) < limit and _count(conn, mine(user_id, " OR ".join(said)), scan + 1) > scan:
-        hits = _keyword_hits(conn, scored, user_id, flt, limit, -1)
+    ranked = _ranked(conn, user_id, said, scan)
+    hits = _keyword_hits(conn, ranked, user_id, flt, limit)
+    if len(hits) < limit and len(ranked) >= scan:
+        hits = _keyword_hits(conn, _ranked(conn, user_id, said, -1), user_id, flt, limit)
     return hits
 
 
-def _scoring(conn: sqlite3.Connection, counts: TableCounts, user_id: str,
-             said: list[str]) -> tuple[str, list]:
-    """SQL selecting (chunk_id, score) of the user's matching chunks, and its parameters:
-    one bm25() over all terms when the user holds the whole table (the statistics agree),
-    else each term's bm25() weighted by idf(user) / idf(table) and summed."""
-    table = table_rows(conn)
+def _ranked(conn: sqlite3.Connection, user_id: str, said: list[str],
+            scan: int) -> list[tuple[int, float]]:
+    """The best ``scan`` (all when negative) of the user's matching chunks: (row, score)."""
     own = conn.execute("SELECT count(*) FROM chunks WHERE user_id = ?", (user_id,)).fetchone()[0]
-    if own >= table:
-        return ("SELECT rowid AS chunk_id, -bm25(chunks_fts, 0.0, 1.0) AS score FROM chunks_fts "
-                "WHERE chunks_fts MATCH ?", [mine(user_id, " OR ".join(said))])
-    parts, params = [], []
+    table, words = table_stats(conn)
+    if own >= table:  # the user holds the whole table: FTS5's statistics are the user's
+        return [tuple(r) for r in conn.execute(
+            "SELECT rowid, -bm25(chunks_fts, 0.0, 1.0) AS score FROM chunks_fts WHERE "
+            "chunks_fts MATCH ? ORDER BY score DESC LIMIT ?",
+            (mine(user_id, " OR ".join(said)), scan))]
+    scores = user_scores(conn, user_id, said, own, words / max(table, 1))
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ranked if scan < 0 else ranked[:scan]
+
+
+def user_scores(conn: sqlite3.Connection, user_id: str, said: list[str], own: int,
+                avgdl: float) -> dict[int, float]:
+    """{chunk row: BM25} over the user's chunks matching any phrase: document frequencies
+    among the user's ``own`` chunks, occurrences from highlight(), the table's mean length."""
+    scores: dict[int, float] = {}
     for phrase in said:
-        df = _count(conn, mine(user_id, phrase))
-        if df:
-            weight = idf(own, df) / idf(table, counts.get(conn, phrase, table))
-            # LIMIT -1 keeps SQLite from flattening bm25() into the aggregate
-            parts.append("SELECT * FROM (SELECT rowid AS chunk_id, -bm25(chunks_fts, 0.0, 1.0) "
-                         "* ? AS score FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT -1)")
-            params += [weight, mine(user_id, phrase)]
-    if not parts:
-        return "SELECT 0 AS chunk_id, 0.0 AS score WHERE 0", []
-    return (f"SELECT chunk_id, sum(score) AS score FROM ({' UNION ALL '.join(parts)}) "
-            "GROUP BY chunk_id", params)
+        rows = conn.execute("SELECT rowid, highlight(chunks_fts, 1, char(1), '') FROM "
+                            "chunks_fts WHERE chunks_fts MATCH ?",
+                            (mine(user_id, phrase),)).fetchall()
+        weight = idf(own, len(rows))
+        for rowid, marked in rows:
+            tf = max(marked.count(MARK), 1)
+            norm = K1 * (1 - B + B * len(WORD.findall(marked)) / max(avgdl, 1e-9))
+            scores[rowid] = scores.get(rowid, 0.0) + weight * tf * (K1 + 1) / (tf + norm)
+    return scores
 
 
-def _keyword_hits(conn: sqlite3.Connection, scored: tuple[str, list], user_id: str,
-                  flt: MemoryFilter, limit: int, scan: int) -> list[Hit]:
-    sql, params = scored
+def _keyword_hits(conn: sqlite3.Connection, ranked: list[tuple[int, float]], user_id: str,
+                  flt: MemoryFilter, limit: int) -> list[Hit]:
+    if not ranked:
+        return []
     where, filters = filter_sql(flt)
     rows = conn.execute(
-        f"WITH hits AS MATERIALIZED ({sql} ORDER BY score DESC LIMIT ?) "
+        "WITH hits AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS chunk_id, "
+        "json_extract(value, '$[1]') AS score FROM json_each(?)) "
         "SELECT c.memory_id, max(h.score) AS score, c.idx FROM hits h "
         "JOIN chunks c ON c.id = h.chunk_id JOIN memories m ON m.id = c.memory_id "
         f"WHERE +m.user_id = ? AND {where} GROUP BY c.memory_id "
         "ORDER BY score DESC, c.memory_id LIMIT ?",
-        (*params, scan, user_id, *filters, limit))
+        (json.dumps(ranked), user_id, *filters, limit))
     return [Hit(mid, score, {"chunk": idx}) for mid, score, idx in rows]
 
 
-def _count(conn: sqlite3.Connection, query: str, most: int = -1) -> int:
-    """How many chunks match, counting up to ``most`` (all when negative)."""
-    return conn.execute("SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts "
-                        "MATCH ? LIMIT ?)", (query, most)).fetchone()[0]
-
-
-def table_rows(conn: sqlite3.Connection) -> int:
-    """The row count FTS5's bm25() uses: the first varint of its averages record."""
+def table_stats(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(rows, tokens of the text column) as FTS5's bm25() reads them: its averages record
+    holds varints, the row count, then each column's token total (owner, text)."""
     row = conn.execute("SELECT block FROM chunks_fts_data WHERE id = 1").fetchone()
-    return _varint(row[0]) if row and row[0] else 0
+    values, data = [], bytes(row[0]) if row and row[0] else b""
+    while data and len(values) < 3:
+        value, used = _varint(data)
+        values.append(value)
+        data = data[used:]
+    return (values + [0, 0, 0])[0], (values + [0, 0, 0])[2]
 
 
-def _varint(data: bytes) -> int:
-    """SQLite's varint: big-endian 7-bit groups, the ninth byte whole."""
+def _varint(data: bytes) -> tuple[int, int]:
+    """SQLite's varint (big-endian 7-bit groups, the ninth byte whole): value, bytes used."""
     value = 0
     for i, byte in enumerate(data[:9]):
         if i == 8:
-            return (value << 8) | byte
+            return (value << 8) | byte, 9
         value = (value << 7) | (byte & 0x7F)
         if byte < 0x80:
-            return value
-    return value
+            return value, i + 1
+    return value, len(data)
