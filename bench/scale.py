@@ -2,7 +2,9 @@
 conversational turns), on SQLite and on PostgreSQL. Measures search p50/p95 for random
 users (store level: vector, keyword, both at once), ingest through the store one memory per
 transaction, bulk fill rate, RSS and disk; on PostgreSQL also HTTP search throughput of one
-`memlane serve` replica against two (same total client concurrency). Prints one JSON object.
+`memlane serve` replica against two (same total client concurrency), once with each replica
+held to one CPU of its own (as a container with a one-CPU limit) and once free to use every
+core. Prints one JSON object.
 
     .venv/bin/python bench/scale.py                       # 1000 x 1000 = 1M memories
     .venv/bin/python bench/scale.py --users 100 --memories 1000 --stores postgres
@@ -181,7 +183,9 @@ def postgres_pids() -> list[int]:
 
 
 # replicas ------------------------------------------------------------------------------
-def start_replica(url: str, port: int, data_dir: Path) -> subprocess.Popen:
+def start_replica(url: str, port: int, data_dir: Path, cpu: int | None = None) -> subprocess.Popen:
+    """A `memlane serve` on PostgreSQL; on ``cpu`` only when given (a replica with a
+    one-CPU limit, as a container would have)."""
     env = {**os.environ, "MEMLANE_STORE": "postgres", "MEMLANE_DATABASE_URL": url,
            "MEMLANE_PORT": str(port), "MEMLANE_DATA_DIR": str(data_dir),
            "MEMLANE_LLM": "none", "MEMLANE_VOICE_ENABLED": "false",
@@ -189,8 +193,10 @@ def start_replica(url: str, port: int, data_dir: Path) -> subprocess.Popen:
            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     data_dir.mkdir(parents=True)
     log = (data_dir / "serve.log").open("w")  # read it when a replica fails
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
     return subprocess.Popen([sys.executable, "-c", "from memlane.cli import main; main()",
-                             "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "serve"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=pin)
 
 
 async def throughput(urls: list[str], texts: list[str], clients: int, seconds: float) -> float:
@@ -211,11 +217,15 @@ async def throughput(urls: list[str], texts: list[str], clients: int, seconds: f
     return done / (time.perf_counter() - start)
 
 
-def measure_replicas(url: str, texts: list[str], clients: int, seconds: float) -> dict:
+def measure_replicas(url: str, texts: list[str], clients: int, seconds: float,
+                     pin: bool) -> dict:
     import httpx
+    cpus = sorted(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
         ports = [_free_port(), _free_port()]
-        procs = [start_replica(url, p, Path(tmp) / str(p)) for p in ports]
+        procs = [start_replica(url, p, Path(tmp) / str(p),
+                               cpus[i % len(cpus)] if pin else None)
+                 for i, p in enumerate(ports)]
         try:
             urls = [f"http://127.0.0.1:{p}" for p in ports]
             for u in urls:
@@ -231,7 +241,8 @@ def measure_replicas(url: str, texts: list[str], clients: int, seconds: float) -
             for p in procs:
                 p.terminate()
                 p.wait(30)
-    return {"clients": clients, "seconds": seconds, "one_replica_per_s": round(one, 1),
+    return {"clients": clients, "seconds": seconds, "pinned_one_cpu_each": pin,
+            "one_replica_per_s": round(one, 1),
             "two_replicas_per_s": round(two, 1), "ratio": round(two / one, 2)}
 
 
@@ -293,7 +304,8 @@ def measure_postgres(url: str, args, texts: list[str], total: int) -> dict:
     result = {"fill_per_s": round(total / fill_s), **found, "rss_mb": rss_mb([os.getpid()]),
               "server_uss_mb": rss_mb(postgres_pids()), "disk_mb": round(disk / 2**20, 1)}
     if args.replica_seconds > 0:
-        result["replicas"] = measure_replicas(url, texts, args.clients, args.replica_seconds)
+        result["replicas"] = [measure_replicas(url, texts, args.clients, args.replica_seconds,
+                                               pin) for pin in (True, False)]
     return result
 
 

@@ -179,23 +179,24 @@ NEIGHBOUR_SCAN = 50  # rows looked at either side for the same session
 
 async def neighbours(conn: Conn, user_id: str, memory_ids: list[str], window: int,
                      max_gap_s: float) -> dict[str, list[str]]:
-    """As sqlite_search.neighbours, in insertion order (seq)."""
-    out: dict[str, list[str]] = {}
-    for memory_id in dict.fromkeys(memory_ids):
-        rows = await fetch(conn, f"SELECT seq, event_at, {SESSION} AS session FROM memories "
-                           "WHERE id = %s AND user_id = %s", (memory_id, user_id))
-        if not rows:
-            continue
-        seq, event_at, session = rows[0]["seq"], rows[0]["event_at"], rows[0]["session"]
-        around = []
-        for op, order in (("<", "DESC"), (">", "ASC")) if session is not None else ():
-            around += await fetch(
-                conn,
-                f"SELECT id, event_at FROM (SELECT seq, id, event_at, metadata, valid_until "
-                f"FROM memories WHERE user_id = %s AND seq {op} %s ORDER BY seq {order} "
-                f"LIMIT %s) s WHERE {SESSION} = %s AND (valid_until IS NULL OR "
-                f"valid_until > %s) ORDER BY seq {order} LIMIT %s",
-                (user_id, seq, NEIGHBOUR_SCAN, session, now_ts(), window))
-        out[memory_id] = [r["id"] for r in around if abs(r["event_at"] - event_at) <= max_gap_s]
-    return out
-
+    """As sqlite_search.neighbours, in insertion order (seq): every hit's both sides in one
+    statement (a round trip per hit and side made a search wait on fifteen)."""
+    sides = " UNION ALL ".join(
+        f"SELECT t.id AS hit, {side} AS side, t.event_at AS at, n.seq, n.id, n.event_at "
+        "FROM t LEFT JOIN LATERAL (SELECT seq, id, event_at FROM (SELECT seq, id, event_at, "
+        f"metadata, valid_until FROM memories WHERE user_id = %(user)s AND seq {op} t.seq "
+        f"ORDER BY seq {order} LIMIT %(scan)s) s WHERE {SESSION} = t.session AND "
+        "(valid_until IS NULL OR valid_until > %(now)s) "
+        f"ORDER BY seq {order} LIMIT %(window)s) n ON true"
+        for side, op, order in ((0, "<", "DESC"), (1, ">", "ASC")))
+    rows = await fetch(
+        conn, f"WITH t AS MATERIALIZED (SELECT id, seq, event_at, {SESSION} AS session FROM "
+        f"memories WHERE user_id = %(user)s AND id = ANY(%(ids)s)) {sides}",
+        {"user": user_id, "ids": list(dict.fromkeys(memory_ids)), "scan": NEIGHBOUR_SCAN,
+         "now": now_ts(), "window": window})
+    found: dict[str, list[tuple]] = {}
+    for r in rows:
+        around = found.setdefault(r["hit"], [])
+        if r["id"] is not None and abs(r["event_at"] - r["at"]) <= max_gap_s:
+            around.append((r["side"], -r["seq"] if r["side"] == 0 else r["seq"], r["id"]))
+    return {hit: [mid for *_, mid in sorted(around)] for hit, around in found.items()}
