@@ -12,7 +12,7 @@ import time
 from . import tokens
 from .config import LOCAL_USER, Settings
 from .domain import ApiKey, User
-from .errors import BadRequest, NotFound, RateLimited, Unauthorized
+from .errors import BadRequest, Conflict, NotFound, RateLimited, Unauthorized
 from .lockout import Lockout
 from .passwords import check_password, hash_password
 from .shared import state_for
@@ -65,9 +65,15 @@ class Accounts:
                                       ttl_s=SECRET_STATE_TTL)
 
     async def ensure_local_user(self) -> User:
+        """The local admin, made on first start; replicas starting together on an empty
+        database race to make it, and the losers take the winner's."""
         user = await self.store.get_user(LOCAL_USER)
-        return user or await self.store.create_user(LOCAL_USER, is_admin=True,
-                                                    user_id=LOCAL_USER)
+        if user is not None:
+            return user
+        try:
+            return await self.store.create_user(LOCAL_USER, is_admin=True, user_id=LOCAL_USER)
+        except Conflict:
+            return await self.store.get_user(LOCAL_USER)
 
     # who is calling ------------------------------------------------------------------------
     async def caller(self, secret: str | None) -> User:

@@ -72,3 +72,14 @@ async def test_a_job_whose_lease_ran_out_goes_to_the_next_claim_on_a_shared_stor
     else:  # one process: it resumes its own jobs at start (requeue_running_jobs)
         assert taken is None
         assert (await store.get_job(job.id)).status == JobStatus.running
+
+
+async def test_replicas_starting_together_share_one_local_user(store, tmp_path):
+    """Each replica makes the local admin on start when it is missing; when two start at
+    once on an empty database, one finds the other's instead of failing its start."""
+    from memlane.accounts import Accounts
+    from memlane.config import LOCAL_USER, load_settings
+    settings = load_settings(data_dir=tmp_path)
+    users = await asyncio.gather(*(Accounts(store, settings).ensure_local_user()
+                                   for _ in range(4)))
+    assert {u.id for u in users} == {LOCAL_USER} and all(u.is_admin for u in users)
