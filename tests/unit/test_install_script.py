@@ -1,5 +1,6 @@
 """scripts/requirements.py splits pyproject's requirements for the Makefile: llama-cpp-python
 builds in the background while everything else installs, and nothing is left out."""
+import os
 import shlex
 import shutil
 import subprocess
@@ -50,7 +51,10 @@ def test_llama_cpp_builds_without_its_common_library(tmp_path):
     args = subprocess.run(
         ["make", "-s", "--no-print-directory", "-C", str(ROOT),
          "--eval=print-llama-args: ; @echo \"$(LLAMA_CMAKE_ARGS)\"", "print-llama-args"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        capture_output=True, text=True, check=True,
+        # under `make test`, not the outer make's flags (-n, jobserver…)
+        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")},
+    ).stdout.strip()
     assert "-DLLAVA_BUILD=OFF" in args
     (tmp_path / "src" / "vendor" / "llama.cpp").mkdir(parents=True)
     (tmp_path / "src" / "CMakeLists.txt").write_text(LLAMA_CPP_PYTHON)
