@@ -8,7 +8,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml clients/python/pyproject
 
 # llama-cpp-python has no Linux wheel on PyPI: it builds from source (minutes) in the
 # background while the rest installs, without its multimodal library (memlane sends text)
-LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# and without llama.cpp's common library, which the Python package never loads (see
+# scripts/llama-no-common.cmake): libllama and libggml are built exactly as before
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF \
+	'-DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/scripts/llama-no-common.cmake'
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
