@@ -37,9 +37,10 @@ test: $(STAMP) system-deps
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # the tests speak sentences with espeak-ng, convert audio with sox and drive the web app in
-# Debian's chromium (Debian packages; Playwright's own browser download is never used)
+# Debian's chromium (Debian packages; Playwright's own browser download is never used); a
+# test checks the llama.cpp build arguments with cmake
 system-deps:
-	@bash scripts/system-deps.sh espeak-ng sox chromium
+	@bash scripts/system-deps.sh espeak-ng sox chromium cmake
 
 # remake the README's screenshots of the web app (docs/*.png) with its browser tests
 screenshots: $(STAMP) system-deps

@@ -2,13 +2,10 @@
 builds in the background while everything else installs, and nothing is left out."""
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +39,6 @@ file(WRITE ${CMAKE_BINARY_DIR}/common.txt "${LLAMA_BUILD_COMMON}")
 """
 
 
-@pytest.mark.skipif(not (shutil.which("cmake") and shutil.which("make")),
-                    reason="needs cmake and make")
 def test_llama_cpp_builds_without_its_common_library(tmp_path):
     """The Makefile's CMAKE_ARGS turn off llama.cpp's common library (never loaded by the
     Python package) although llama-cpp-python forces it on: checked on a stand-in project
