@@ -250,8 +250,7 @@ def measure_replicas(url: str, texts: list[str], clients: int, seconds: float,
             for u in urls:
                 _wait_up(httpx, u)
             asyncio.run(throughput(urls, texts, clients, 5))  # warm both
-            one = asyncio.run(throughput(urls[:1], texts, clients, seconds))
-            two = asyncio.run(throughput(urls, texts, clients, seconds))
+            runs = [_loaded(procs, urls[:n], texts, clients, seconds) for n in (1, 2)]
         except Exception:
             for p in ports:
                 print((Path(tmp) / str(p) / "serve.log").read_text()[-3000:], file=sys.stderr)
@@ -260,9 +259,25 @@ def measure_replicas(url: str, texts: list[str], clients: int, seconds: float,
             for p in procs:
                 p.terminate()
                 p.wait(30)
+    (one, one_cpu), (two, two_cpu) = runs
     return {"clients": clients, "seconds": seconds, "pinned_one_cpu_each": pin,
-            "one_replica_per_s": round(one, 1),
-            "two_replicas_per_s": round(two, 1), "ratio": round(two / one, 2)}
+            "one_replica_per_s": round(one, 1), "two_replicas_per_s": round(two, 1),
+            "ratio": round(two / one, 2), "cpu_ms_per_search_one": one_cpu,
+            "cpu_ms_per_search_two": two_cpu}
+
+
+def _loaded(procs, urls: list[str], texts: list[str], clients: int,
+            seconds: float) -> tuple[float, dict]:
+    """Searches a second, and the CPU each search took in the replicas and in PostgreSQL
+    (what bounds the ratio when both share the same cores)."""
+    def cpu() -> dict:
+        return {"replicas": sum(sum(psutil.Process(p.pid).cpu_times()[:2]) for p in procs),
+                "postgres": sum(sum(psutil.Process(q).cpu_times()[:2])
+                                for q in postgres_pids())}
+    before = cpu()
+    rate = asyncio.run(throughput(urls, texts, clients, seconds))
+    after = cpu()
+    return rate, {k: round((after[k] - before[k]) * 1000 / (rate * seconds), 1) for k in after}
 
 
 def _free_port() -> int:
