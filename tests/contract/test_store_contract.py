@@ -326,8 +326,11 @@ async def test_keyword_ranking_uses_the_users_own_statistics(store):
     ['"'], ['"quoted"'], ["AND"], ["OR", "NOT"], ["*"], ["foo*"], ["-"], ["-foo"], [":"],
     ["text:foo"], ["owner:x"], ["("], [")"], ["(foo"], ["NEAR(a b)"], ["^foo"], ["{a b}"],
     ["'"], ["\\"], [""], ["   "], ["🙂"], ["ünïcode"], ["a\x00b"], ["%", "_"], []])
-async def test_keyword_odd_input_never_raises(store, terms):
+@pytest.mark.parametrize("others", [0, 1], ids=["alone", "shared"])
+async def test_keyword_odd_input_never_raises(store, terms, others):
     m = await add(store, "u1", "foo and or not text owner quoted ünïcode")
+    for _ in range(others):  # another user's memory: the store's per-user statistics path
+        await add(store, "u2", "foo and or not text owner quoted ünïcode")
     hits = await store.keyword_search("u1", terms, ALL, 5)
     assert set(ids(hits)) <= {m.id}
 
@@ -339,7 +342,10 @@ async def test_keyword_operator_words_are_plain_terms(store):
     assert await store.keyword_search("u1", [], ALL, 5) == []
 
 
-async def test_keyword_filter_and_superseded(store):
+@pytest.mark.parametrize("others", [0, 30], ids=["alone", "shared"])
+async def test_keyword_filter_and_superseded(store, others):
+    for i in range(others):  # other users' tea: the store's per-user statistics path
+        await add(store, f"v{i % 3}", f"tea number {i}")
     old = await add(store, "u1", "tea is my drink", type=MemoryType.profile,
                     valid_until=datetime.now(UTC) - timedelta(minutes=1))
     new = await add(store, "u1", "coffee beats tea", type=MemoryType.semantic)
