@@ -77,22 +77,36 @@ def _bm25(rows: list[dict], n: int, avgdl: float, limit: int) -> list[Hit]:
 
 
 # vector ------------------------------------------------------------------------------
+VECTOR_SCAN = 4  # best memories checked against the filter per hit asked for
+
+
 async def vector_search(conn: Conn, user_id: str, vector, flt: MemoryFilter,
                         limit: int) -> list[Hit]:
-    """Exact inner product (the vectors are unit length: cosine) with a unit query."""
+    """Exact inner product (the vectors are unit length: cosine) with a unit query: every
+    chunk of the user scored, each memory's best kept, and only the best ``VECTOR_SCAN`` x
+    limit of them checked against the filter (a lookup per memory was most of the cost);
+    all of them when too few of those pass."""
     q = unit_vector(vector)
     if q is None or limit <= 0:
         return []
     where, params = filter_sql(flt)
+    best = ("WITH best AS (SELECT DISTINCT ON (memory_id) memory_id, idx, "
+            "-(vector <#> %s) AS score FROM chunks WHERE user_id = %s AND vector_dims(vector) "
+            "= %s ORDER BY memory_id, score DESC, idx), ")
+    scan = VECTOR_SCAN * limit
     rows = await fetch(
-        conn,
-        "WITH best AS (SELECT DISTINCT ON (c.memory_id) c.memory_id, c.idx, "
-        "-(c.vector <#> %s) AS score FROM chunks c JOIN memories m ON m.id = c.memory_id "
-        "WHERE c.user_id = %s AND vector_dims(c.vector) = %s AND m.user_id = %s "
-        f"AND {where} ORDER BY c.memory_id, score DESC, c.idx) "
-        "SELECT memory_id, idx, score FROM best ORDER BY score DESC, memory_id LIMIT %s",
-        (q, user_id, q.size, user_id, *params, limit))
-    return [Hit(r["memory_id"], float(r["score"]), {"chunk": r["idx"]}) for r in rows]
+        conn, best + "top AS (SELECT * FROM best ORDER BY score DESC, memory_id LIMIT %s) "
+        f"SELECT t.memory_id, t.idx, t.score, coalesce(m.id IS NOT NULL AND {where}, false) "
+        "AS passes FROM top t LEFT JOIN memories m ON m.id = t.memory_id AND m.user_id = %s "
+        "ORDER BY t.score DESC, t.memory_id", (q, user_id, q.size, scan, *params, user_id))
+    passing = [r for r in rows if r["passes"]][:limit]
+    if len(passing) < limit and len(rows) == scan:
+        passing = await fetch(
+            conn, best + "top AS (SELECT 1) SELECT b.memory_id, b.idx, b.score FROM best b "
+            f"JOIN memories m ON m.id = b.memory_id WHERE m.user_id = %s AND {where} "
+            "ORDER BY b.score DESC, b.memory_id LIMIT %s",
+            (q, user_id, q.size, user_id, *params, limit))
+    return [Hit(r["memory_id"], float(r["score"]), {"chunk": r["idx"]}) for r in passing]
 
 
 async def vector_scores(conn: Conn, user_id: str, vector,
