@@ -4,11 +4,11 @@ found by a btree on user id: no approximate index, so recall is 1.0), the entity
 from __future__ import annotations
 
 import json
-import math
 
 import psycopg
 
 from ..domain import Entity, Hit, MemoryFilter
+from . import bm25
 from .postgres_memories import fetch
 from .postgres_rows import filter_sql
 from .sqlite_rows import norm_name, now_ts, row_to_entity
@@ -18,11 +18,9 @@ Conn = psycopg.AsyncConnection
 
 
 # keyword -----------------------------------------------------------------------------
-# BM25 as SQLite's FTS5 computes it (k1 1.2, b 0.75, idf floored at 1e-6), over the user's
-# own chunks, taken first by the btree on user id (a global full-text index made a common
-# word cost every user's matches: 250 ms at 1M), each term's counts from the chunk's
-# tsvector, document frequencies from those same chunks.
-K1, B, MIN_IDF = 1.2, 0.75, 1e-6
+# BM25 (bm25.py) over the user's own chunks, taken first by the btree on user id (a global
+# full-text index made a common word cost every user's matches: 250 ms at 1M), each
+# term's counts from the chunk's tsvector, document frequencies from those same chunks.
 
 
 def ts_query(terms: list[str]) -> tuple[str, list[str]] | None:
@@ -62,9 +60,7 @@ def _bm25(rows: list[dict], n: int, avgdl: float, limit: int) -> list[Hit]:
         df[r["lexeme"]] = df.get(r["lexeme"], 0) + 1  # one row per (chunk, lexeme)
     chunks: dict[int, list] = {}
     for r in rows:
-        idf = max(MIN_IDF, math.log((n - df[r["lexeme"]] + 0.5) / (df[r["lexeme"]] + 0.5)))
-        norm = K1 * (1 - B + B * max(r["dl"], 1) / max(avgdl, 1e-9))
-        part = idf * r["tf"] * (K1 + 1) / (r["tf"] + norm)
+        part = bm25.term_score(bm25.idf(n, df[r["lexeme"]]), r["tf"], max(r["dl"], 1), avgdl)
         entry = chunks.setdefault(r["id"], [r["memory_id"], r["idx"], 0.0, r["passes"]])
         entry[2] += part
     best: dict[str, tuple[float, int]] = {}

@@ -8,15 +8,14 @@ user's document frequencies, as the PostgreSQL store does."""
 from __future__ import annotations
 
 import json
-import math
 import re
 import sqlite3
 
 from ..domain import Hit, MemoryFilter
+from . import bm25
 from .sqlite_rows import filter_sql
 
 KEYWORD_SCAN = 4  # best chunks looked at per keyword hit asked for, before filtering
-K1, B, MIN_IDF = 1.2, 0.75, 1e-6  # FTS5 bm25(): its constants and its idf floor
 MARK = "\x01"  # highlight() opens each occurrence with it
 WORD = re.compile(r"[^\W_]+")  # a token of the unicode61 tokenizer, near enough for lengths
 
@@ -38,10 +37,6 @@ def mine(user_id: str, text: str) -> str:
     return f'owner:"{owner_token(user_id)}" AND text:({text})'
 
 
-def idf(n: int, df: int) -> float:
-    return max(MIN_IDF, math.log((n - df + 0.5) / (df + 0.5)))
-
-
 def keyword_search(conn: sqlite3.Connection, user_id: str, terms: list[str],
                    flt: MemoryFilter, limit: int) -> list[Hit]:
     """The best-scoring chunks first (``KEYWORD_SCAN`` x limit of them), then the filter;
@@ -60,16 +55,24 @@ def keyword_search(conn: sqlite3.Connection, user_id: str, terms: list[str],
 def _ranked(conn: sqlite3.Connection, user_id: str, said: list[str],
             scan: int) -> list[tuple[int, float]]:
     """The best ``scan`` (all when negative) of the user's matching chunks: (row, score)."""
-    own = conn.execute("SELECT count(*) FROM chunks WHERE user_id = ?", (user_id,)).fetchone()[0]
-    table, words = table_stats(conn)
-    if own >= table:  # the user holds the whole table: FTS5's statistics are the user's
+    if _sole_owner(conn, user_id):  # FTS5's statistics are the user's
         return [tuple(r) for r in conn.execute(
             "SELECT rowid, -bm25(chunks_fts, 0.0, 1.0) AS score FROM chunks_fts WHERE "
             "chunks_fts MATCH ? ORDER BY score DESC LIMIT ?",
             (mine(user_id, " OR ".join(said)), scan))]
+    own = conn.execute("SELECT count(*) FROM chunks WHERE user_id = ?", (user_id,)).fetchone()[0]
+    table, words = table_stats(conn)
     scores = user_scores(conn, user_id, said, own, words / max(table, 1))
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     return ranked if scan < 0 else ranked[:scan]
+
+
+def _sole_owner(conn: sqlite3.Connection, user_id: str) -> bool:
+    """Whether every chunk is the user's: the lowest and highest user ids by their index
+    (two seeks, where counting the user's chunks reads all of them)."""
+    low, high = conn.execute("SELECT (SELECT min(user_id) FROM chunks), "
+                             "(SELECT max(user_id) FROM chunks)").fetchone()
+    return low == high == user_id
 
 
 def user_scores(conn: sqlite3.Connection, user_id: str, said: list[str], own: int,
@@ -81,11 +84,11 @@ def user_scores(conn: sqlite3.Connection, user_id: str, said: list[str], own: in
         rows = conn.execute("SELECT rowid, highlight(chunks_fts, 1, char(1), '') FROM "
                             "chunks_fts WHERE chunks_fts MATCH ?",
                             (mine(user_id, phrase),)).fetchall()
-        weight = idf(own, len(rows))
+        weight = bm25.idf(own, len(rows))
         for rowid, marked in rows:
-            tf = max(marked.count(MARK), 1)
-            norm = K1 * (1 - B + B * len(WORD.findall(marked)) / max(avgdl, 1e-9))
-            scores[rowid] = scores.get(rowid, 0.0) + weight * tf * (K1 + 1) / (tf + norm)
+            part = bm25.term_score(weight, max(marked.count(MARK), 1),
+                                   len(WORD.findall(marked)), avgdl)
+            scores[rowid] = scores.get(rowid, 0.0) + part
     return scores
 
 
