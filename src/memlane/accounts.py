@@ -20,8 +20,10 @@ from .signing import signing_secret
 from .store.base import Store
 
 log = logging.getLogger(__name__)
-# the name (not the value) of the shared state that holds the signing secret on PostgreSQL
-SECRET_STATE_KEY, SECRET_STATE_TTL = "signing-secret", 100 * 365 * 86400.0
+# where the shared state keeps the signing secret on PostgreSQL (a key name: the secret
+# itself is random per deployment)
+SIGNING_STATE = "signing-secret"
+SIGNING_STATE_TTL = 100 * 365 * 86400.0
 KEY_PREFIX = "ml_"
 LOCAL_ADMIN = User(id=LOCAL_USER, name=LOCAL_USER, is_admin=True)
 
@@ -56,13 +58,13 @@ class Accounts:
             return
         fresh = secrets.token_urlsafe(48)
         self._secret = await self.store.update_state(
-            SECRET_STATE_KEY, lambda kept: (kept or fresh, kept or fresh), ttl_s=SECRET_STATE_TTL)
+            SIGNING_STATE, lambda kept: (kept or fresh, kept or fresh), ttl_s=SIGNING_STATE_TTL)
 
     async def rotate_shared_secret(self) -> None:
         """A new secret in the shared store; replicas sign with it from their next start."""
         fresh = secrets.token_urlsafe(48)
-        await self.store.update_state(SECRET_STATE_KEY, lambda _: (fresh, None),
-                                      ttl_s=SECRET_STATE_TTL)
+        await self.store.update_state(SIGNING_STATE, lambda _: (fresh, None),
+                                      ttl_s=SIGNING_STATE_TTL)
 
     async def ensure_local_user(self) -> User:
         """The local admin, made on first start; replicas starting together on an empty

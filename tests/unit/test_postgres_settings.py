@@ -38,7 +38,7 @@ def test_rotate_secret_on_postgres_replaces_the_shared_one(tmp_path):
 
     from click.testing import CliRunner
 
-    from memlane.accounts import SECRET_STATE_KEY, Accounts
+    from memlane.accounts import SIGNING_STATE, Accounts
     from memlane.cli import cli
     from memlane.store.postgres import PostgresStore
     from pg_support import database_for
@@ -51,7 +51,7 @@ def test_rotate_secret_on_postgres_replaces_the_shared_one(tmp_path):
             if prepare:
                 accounts = Accounts(store, load_settings(data_dir=tmp_path))
                 await accounts.prepare_secret()
-            return await store.update_state(SECRET_STATE_KEY, lambda v: (v, v), ttl_s=1e9)
+            return await store.update_state(SIGNING_STATE, lambda v: (v, v), ttl_s=1e9)
         finally:
             await store.close()
     first = asyncio.run(secret(prepare=True))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -33,7 +34,7 @@ class TokenRequest(BaseModel):
 class Tokens(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: Literal["bearer"]  # OAuth 2.0's token type, set by Accounts
     expires_in: int
 
 
