@@ -88,17 +88,17 @@ async def vector_search(conn: Conn, user_id: str, vector, flt: MemoryFilter,
     where, params = filter_sql(flt)
     best = ("WITH best AS (SELECT DISTINCT ON (memory_id) memory_id, idx, "
             "-(vector <#> %s) AS score FROM chunks WHERE user_id = %s AND vector_dims(vector) "
-            "= %s ORDER BY memory_id, score DESC, idx), ")
+            "= %s ORDER BY memory_id, score DESC, idx) ")
     scan = VECTOR_SCAN * limit
     rows = await fetch(
-        conn, best + "top AS (SELECT * FROM best ORDER BY score DESC, memory_id LIMIT %s) "
+        conn, best + ", top AS (SELECT * FROM best ORDER BY score DESC, memory_id LIMIT %s) "
         f"SELECT t.memory_id, t.idx, t.score, coalesce(m.id IS NOT NULL AND {where}, false) "
         "AS passes FROM top t LEFT JOIN memories m ON m.id = t.memory_id AND m.user_id = %s "
         "ORDER BY t.score DESC, t.memory_id", (q, user_id, q.size, scan, *params, user_id))
     passing = [r for r in rows if r["passes"]][:limit]
     if len(passing) < limit and len(rows) == scan:
         passing = await fetch(
-            conn, best + "top AS (SELECT 1) SELECT b.memory_id, b.idx, b.score FROM best b "
+            conn, best + "SELECT b.memory_id, b.idx, b.score FROM best b "
             f"JOIN memories m ON m.id = b.memory_id WHERE m.user_id = %s AND {where} "
             "ORDER BY b.score DESC, b.memory_id LIMIT %s",
             (q, user_id, q.size, user_id, *params, limit))
