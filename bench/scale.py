@@ -177,13 +177,25 @@ def rss_mb(pids: list[int]) -> float:
     return round(total / 2**20, 1)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of these processes so far (one that has ended counts 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += sum(psutil.Process(pid).cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
 def postgres_pids() -> list[int]:
     return [p.pid for p in psutil.process_iter(["name", "cmdline"])
             if "postgres" in (p.info["name"] or "")]
 
 
 # replicas ------------------------------------------------------------------------------
-def start_replica(url: str, port: int, data_dir: Path, cpu: int | None = None) -> subprocess.Popen:
+def start_replica(url: str, port: int, data_dir: Path,
+                  cpu: int | None = None) -> subprocess.Popen:
     """A `memlane serve` on PostgreSQL; on ``cpu`` only when given (a replica with a
     one-CPU limit, as a container would have)."""
     env = {**os.environ, "MEMLANE_STORE": "postgres", "MEMLANE_DATABASE_URL": url,
@@ -271,9 +283,8 @@ def _loaded(procs, urls: list[str], texts: list[str], clients: int,
     """Searches a second, and the CPU each search took in the replicas and in PostgreSQL
     (what bounds the ratio when both share the same cores)."""
     def cpu() -> dict:
-        return {"replicas": sum(sum(psutil.Process(p.pid).cpu_times()[:2]) for p in procs),
-                "postgres": sum(sum(psutil.Process(q).cpu_times()[:2])
-                                for q in postgres_pids())}
+        return {"replicas": cpu_seconds([p.pid for p in procs]),
+                "postgres": cpu_seconds(postgres_pids())}
     before = cpu()
     rate = asyncio.run(throughput(urls, texts, clients, seconds))
     after = cpu()
